@@ -1,0 +1,299 @@
+"""Ingest: find raw documents, read their bytes, turn them into clean text.
+
+Belongs here: discovering files under the raw folder, sidecar metadata, decoding text,
+HTML and PDF into plain text, text repair, and the reasons a file is quarantined.
+Not here: anything that interprets the text (see classify.py and extract.py) and no Dagster.
+Nothing in this module writes to the raw folder.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ftfy
+
+SUPPORTED_SUFFIXES = {".txt": "text/plain", ".md": "text/markdown", ".html": "text/html",
+                      ".htm": "text/html", ".pdf": "application/pdf"}
+SIDECAR_SUFFIX = ".meta.json"
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+MIN_LETTERS = 20  # fewer letters than this after extraction: nothing to publish
+
+
+class Quarantined(Exception):
+    """A document that cannot be published; `reason` is a short machine-readable code."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+@dataclass
+class RawDocument:
+    """One raw file as read: bytes' fingerprint, sidecar metadata and the normalised text."""
+
+    source_path: str  # relative to the raw folder, '/' separators
+    sha256: str
+    byte_count: int
+    media_type: str
+    text: str = ""
+    html_title: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def discover(raw_dir: Path) -> tuple[list[Path], list[dict]]:
+    """Every candidate document under raw_dir (sorted) plus quarantine rows for stray files.
+
+    Sidecars are not documents; a sidecar without a document is reported, not dropped silently.
+    """
+    if not raw_dir.exists():
+        raise FileNotFoundError(f"raw folder not found: {raw_dir}")
+    if not raw_dir.is_dir():
+        raise NotADirectoryError(f"raw folder is not a directory: {raw_dir}")
+    files = sorted(p for p in raw_dir.rglob("*") if p.is_file() and not _hidden(p, raw_dir))
+    documents, quarantine = [], []
+    stems = {_doc_stem(p) for p in files if not p.name.endswith(SIDECAR_SUFFIX)}
+    for path in files:
+        rel = relative(path, raw_dir)
+        if path.name.endswith(SIDECAR_SUFFIX):
+            if path.name[: -len(SIDECAR_SUFFIX)] not in {s.name for s in stems if s.parent == path.parent}:
+                quarantine.append({"source_path": rel, "reason": "orphan_sidecar",
+                                   "detail": "metadata file with no document of the same name beside it"})
+            continue
+        documents.append(path)
+    return documents, quarantine
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _doc_stem(path: Path) -> Path:
+    return path.with_suffix("")
+
+
+def relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def read_sidecar(path: Path) -> dict:
+    """Metadata for `NAME.ext` from `NAME.meta.json`; unreadable sidecars raise Quarantined."""
+    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return {}
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Quarantined("bad_sidecar", f"{sidecar.name} is not valid JSON: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise Quarantined("bad_sidecar", f"{sidecar.name} must hold a JSON object")
+    return {k: meta.get(k) for k in ("source_url", "retrieved_at", "council") if meta.get(k)}
+
+
+def read_document(path: Path, raw_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
+    """Read one file into a RawDocument or raise Quarantined with the reason."""
+    suffix = path.suffix.lower()
+    media_type = SUPPORTED_SUFFIXES.get(suffix)
+    if media_type is None:
+        raise Quarantined("unsupported_type", f"files ending {suffix or '(no suffix)'} are not read; "
+                                              f"supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise Quarantined("oversized", f"{size} bytes exceeds the limit of {max_bytes} bytes")
+    data = path.read_bytes()
+    doc = RawDocument(relative(path, raw_dir), hashlib.sha256(data).hexdigest(), len(data), media_type)
+    doc.meta = read_sidecar(path)
+    if not data.strip():
+        raise Quarantined("empty", "the file has no content")
+    if media_type == "application/pdf":
+        raw_text = pdf_to_text(data)
+    else:
+        if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise Quarantined("binary", "the file holds NUL bytes: binary data, not text")
+        text = decode_text(data, html=media_type == "text/html")
+        if media_type == "text/html":
+            raw_text, doc.html_title = html_to_text(text)
+        else:
+            raw_text = text
+    doc.text = normalise_text(raw_text)
+    letters = sum(ch.isalpha() for ch in doc.text)
+    if letters < MIN_LETTERS:
+        raise Quarantined("no_text", f"only {letters} letters of readable text after extraction")
+    if _looks_like_noise(doc.text):
+        raise Quarantined("unrecognisable", "the text has almost no words: not a readable document")
+    return doc
+
+
+def _looks_like_noise(text: str) -> bool:
+    words = re.findall(r"[A-Za-z]{2,}", text[:20000])
+    vowelled = sum(1 for w in words if re.search(r"[aeiouyAEIOUY]", w))
+    return len(words) < 5 or vowelled / len(words) < 0.6
+
+
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.I)
+
+
+def decode_text(data: bytes, html: bool = False) -> str:
+    """Decode bytes as UTF-8 (or the BOM's or an HTML page's declared charset)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise Quarantined("undecodable", f"invalid UTF-16 at byte {exc.start}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        declared = _CHARSET_RE.search(data[:4096]) if html else None
+        if declared:
+            try:
+                return data.decode(declared.group(1).decode("ascii"))
+            except (LookupError, UnicodeDecodeError):
+                pass
+        raise Quarantined("undecodable", f"not valid UTF-8 at byte {exc.start} "
+                                         f"and no usable charset is declared") from exc
+
+
+_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+               "section", "article", "header", "footer", "dt", "dd", "dl", "blockquote", "pre",
+               "form", "fieldset", "caption", "tbody", "thead", "tfoot", "hr", "main", "aside", "title"}
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head", "iframe", "button", "select"}
+
+
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """Visible text of an HTML page with block structure kept; table cells become tab-separated."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    title_node = tree.css_first("title")
+    title = title_node.text(strip=True) if title_node else None
+    root = tree.body or tree.root
+    if root is None:
+        return "", title
+    out: list[str] = []
+    stack = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        tag = node.tag
+        if closing:
+            if tag in ("td", "th"):
+                out.append("\t")
+            elif tag in _BLOCK_TAGS:
+                out.append("\n")
+            continue
+        if tag == "-text":
+            out.append(node.text_content or "")
+            continue
+        if tag in _SKIP_TAGS or tag == "-comment":
+            continue
+        if tag == "li":
+            out.append("\n• ")
+        elif tag in _BLOCK_TAGS:
+            out.append("\n")
+        stack.append((node, True))
+        children = list(node.iter(include_text=True))
+        for child in reversed(children):
+            stack.append((child, False))
+    text = "".join(out)
+    text = re.sub(r"[ \t]*\t[ \t]*\n", "\n", text)  # trailing cell separator at row end
+    return text, title
+
+
+def pdf_to_text(data: bytes) -> str:
+    """Text layer of a PDF, page by page; ruled tables come out as tab-separated rows."""
+    import pdfplumber
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    if not data.startswith(b"%PDF"):
+        raise Quarantined("unrecognisable", "named .pdf but does not start with a PDF header")
+    pages = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for page in pdf.pages:
+                tables = page.find_tables()
+                if not tables:
+                    pages.append(page.extract_text() or "")
+                    continue
+                outside = page
+                for table in tables:
+                    outside = outside.outside_bbox(table.bbox)
+                parts = [(table.bbox[1], "\n".join("\t".join(_cell(c) for c in row) for row in table.extract()))
+                         for table in tables]
+                body = outside.extract_text() or ""
+                parts.append((-1.0, body))  # running text first, then tables in page order
+                pages.append("\n\n".join(text for _, text in sorted(parts)))
+    except Quarantined:
+        raise
+    except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many unrelated types on damage
+        raise Quarantined("bad_pdf", f"the PDF could not be read: {type(exc).__name__}: {exc}") from exc
+    return "\n\n".join(pages)
+
+
+def _cell(value) -> str:
+    return re.sub(r"\s+", " ", value or "").strip()
+
+
+_SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_DAMAGED_BULLET = re.compile(r"^[ \t]*(?:\?|\ufffd|·|▪|■|●|o(?=\s{2}))[ \t]+", re.M)
+
+
+def normalise_text(text: str) -> str:
+    """Repair Unicode, unify spaces and blank lines, keep tab-separated table rows as rows."""
+    text = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "").replace("\ufeff", "")
+    text = unicodedata.normalize("NFC", text)
+    lines = []
+    for line in text.split("\n"):
+        if "\t" in line:
+            cells = [_SPACES.sub(" ", c).strip() for c in line.split("\t")]
+            line = "\t".join(cells).rstrip("\t") if any(cells) else ""
+        else:
+            line = _SPACES.sub(" ", line).strip()
+        lines.append(line)
+    text = "\n".join(lines)
+    text = _DAMAGED_BULLET.sub("• ", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip() + "\n"
+
+
+def read_all(raw_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES, progress=None) -> tuple[list[RawDocument], list[dict]]:
+    """Read every document under raw_dir; failures become quarantine rows, never exceptions.
+
+    `progress`, if given, is called once per file, so callers can show progress on long runs.
+    Identical bytes under two paths are published once; the later path is quarantined as a duplicate.
+    """
+    paths, quarantine = discover(raw_dir)
+    docs: list[RawDocument] = []
+    first_path: dict[str, str] = {}
+    for path in paths:
+        rel = relative(path, raw_dir)
+        try:
+            doc = read_document(path, raw_dir, max_bytes)
+        except Quarantined as exc:
+            quarantine.append({"source_path": rel, "reason": exc.reason, "detail": exc.detail,
+                               "sha256": _sha256_or_none(path)})
+        except OSError as exc:
+            quarantine.append({"source_path": rel, "reason": "unreadable", "detail": f"{type(exc).__name__}: {exc.strerror or exc}",
+                               "sha256": None})
+        else:
+            if doc.sha256 in first_path:
+                quarantine.append({"source_path": rel, "reason": "duplicate",
+                                   "detail": f"same bytes as {first_path[doc.sha256]}", "sha256": doc.sha256})
+            else:
+                first_path[doc.sha256] = rel
+                docs.append(doc)
+        if progress:
+            progress(rel)
+    return docs, quarantine
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

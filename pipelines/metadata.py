@@ -1,0 +1,60 @@
+"""The single description of the package, its resources and their fields.
+
+Everything that needs to know a resource's columns, types, keys or descriptions (table building,
+validation, asset checks, publishing, docs) reads them from here, and this module reads them
+from the data files in `schemas/`. Nothing here transforms data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    title: str
+    description: str
+    schema: dict
+
+    @property
+    def fields(self) -> list[dict]:
+        return self.schema["fields"]
+
+    @property
+    def columns(self) -> list[str]:
+        return [f["name"] for f in self.fields]
+
+    @property
+    def primary_key(self) -> list[str]:
+        return list(self.schema.get("primaryKey", []))
+
+    @property
+    def foreign_keys(self) -> list[dict]:
+        return list(self.schema.get("foreignKeys", []))
+
+    def field(self, name: str) -> dict:
+        return next(f for f in self.fields if f["name"] == name)
+
+
+@lru_cache(maxsize=1)
+def package_metadata() -> dict:
+    return yaml.safe_load((SCHEMA_DIR / "package.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def resources() -> dict[str, Resource]:
+    """Resources in publishing order, keyed by name."""
+    out = {}
+    for entry in package_metadata()["resources"]:
+        schema = yaml.safe_load((SCHEMA_DIR / f"{entry['name']}.schema.yaml").read_text(encoding="utf-8"))
+        out[entry["name"]] = Resource(entry["name"], entry["title"], entry["description"], schema)
+    return out
+
+
+RESOURCE_NAMES = tuple(entry["name"] for entry in package_metadata()["resources"])
