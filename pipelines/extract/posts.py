@@ -126,7 +126,8 @@ def table_posts(text: str) -> list[Post]:
     for line in text.split("\n"):
         cells = line.split("\t") if "\t" in line else None
         if cells is None:
-            header = None
+            if line.strip():  # blank lines between rows do not end a table
+                header = None
         elif header is None:
             low = [c.lower() for c in cells]
             if any(re.search(r"\b(post|role|job title|position)\b", c) for c in low) and any(

@@ -1,0 +1,58 @@
+"""Dagster assets, layered raw -> core -> out. Thin: each asset calls one domain function.
+
+raw_*: documents as read from the raw folder. core_*: extracted, typed tables (one asset per
+contract resource). out_*: published artefacts. Whole batches flow through each asset: no
+per-document ops or runs, so the fixed Dagster cost is paid once per run.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from . import extract, ingest, publish, tables, validate
+from .checks import TABLE_ASSETS, schema_check_results, schema_check_specs
+from .metadata import resources
+from .resources import PipelineSettings
+
+
+@dg.asset(group_name="raw", kinds={"python"},
+          description="Every file under the raw folder, read and normalised to text; unreadable files quarantined.")
+def raw_council_documents(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dict:
+    docs, quarantine = ingest.read_all(settings.raw_path, settings.max_bytes)
+    context.add_output_metadata({"documents": len(docs), "quarantined": len(quarantine)})
+    return {"documents": docs, "quarantine": quarantine}
+
+
+@dg.asset(group_name="core", kinds={"python"},
+          description="Fields, money, posts and people extracted from each document.")
+def core_document_extractions(context: dg.AssetExecutionContext, settings: PipelineSettings,
+                              raw_council_documents: dict) -> dict:
+    extractions, failed = extract.extract_all(raw_council_documents["documents"], settings.include_contact_details)
+    context.add_output_metadata({"extracted": len(extractions), "failed": len(failed),
+                                 "extractor_version": extract.EXTRACTOR_VERSION})
+    return {"extractions": extractions, "quarantine": raw_council_documents["quarantine"] + failed}
+
+
+@dg.multi_asset(
+    outs={key: dg.AssetOut(group_name="core", kinds={"pandas"}, description=resources()[name].description)
+          for name, key in TABLE_ASSETS.items()},
+    check_specs=schema_check_specs(),
+)
+def core_council_decisions_tables(settings: PipelineSettings, core_document_extractions: dict):
+    built = tables.build_tables(core_document_extractions["extractions"], core_document_extractions["quarantine"],
+                                settings.base_uri)
+    for name, key in TABLE_ASSETS.items():
+        yield dg.Output(built[name], output_name=key, metadata={"rows": len(built[name])})
+    yield from schema_check_results(built)
+
+
+@dg.asset(group_name="out", kinds={"frictionless", "csv"},
+          ins={key: dg.AssetIn(key) for key in TABLE_ASSETS.values()},
+          description="The council-decisions Frictionless data package, as an immutable versioned release.")
+def out_council_decisions_package(context: dg.AssetExecutionContext, settings: PipelineSettings,
+                                  **tables_in: pd.DataFrame) -> dg.MaterializeResult:
+    built = {name: tables_in[key] for name, key in TABLE_ASSETS.items()}
+    result = publish.publish_package(built, settings.published_path, validate.frictionless_package_errors)
+    context.log.info(result.message)
+    return dg.MaterializeResult(metadata={
+        "version": result.version or "", "path": str(result.path or ""), "published": result.published,
+        "message": result.message, **{f"rows_{n}": len(df) for n, df in built.items()}})

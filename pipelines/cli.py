@@ -1,0 +1,147 @@
+"""The `opendecisions` command. Parses options, runs the Dagster job in-process, prints a summary.
+
+User mistakes (a missing folder, a bad option) end with one clear line and exit code 2, never a
+traceback. No pipeline logic lives here.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .resources import PROJECT_ROOT
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opendecisions",
+                                     description="Turn council decision documents into published open data.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="ingest raw/, extract, validate and publish a release")
+    run.add_argument("--raw", default=os.environ.get("OPENDECISIONS_RAW_DIR", str(PROJECT_ROOT / "raw")),
+                     help="folder of raw documents (default: raw/)")
+    run.add_argument("--published", default=os.environ.get("OPENDECISIONS_PUBLISHED_DIR",
+                                                           str(PROJECT_ROOT / "published")),
+                     help="folder that holds releases (default: published/)")
+    run.add_argument("--include-contact-details", action="store_true",
+                     help="publish work e-mails and phone numbers of named officers (mobiles never)")
+    run.add_argument("--verbose", action="store_true", help="show Dagster's own log")
+    return parser
+
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed one line of usage + error
+        return int(exc.code or 0)
+    try:
+        if args.command == "run":
+            return run_command(args)
+    except UserError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted: the previous release is untouched")
+        return 130
+    return 0
+
+
+def _check_folders(raw: Path, published: Path) -> None:
+    if not raw.exists():
+        raise UserError(f"raw folder not found: {raw}")
+    if not raw.is_dir():
+        raise UserError(f"raw folder is not a directory: {raw}")
+    if not os.access(raw, os.R_OK | os.X_OK):
+        raise UserError(f"raw folder is not readable: {raw}")
+    if published.exists() and not published.is_dir():
+        raise UserError(f"published folder is not a directory: {published}")
+    try:
+        published.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create published folder {published}: {exc.strerror}") from exc
+    if not os.access(published, os.W_OK):
+        raise UserError(f"published folder is not writable: {published}")
+
+
+def run_command(args) -> int:
+    raw, published = Path(args.raw).resolve(), Path(args.published).resolve()
+    _check_folders(raw, published)
+    os.environ.setdefault("DAGSTER_HOME", tempfile.mkdtemp(prefix="opendecisions-dagster-"))
+    import dagster as dg
+
+    from .definitions import MAIN_JOB, build_definitions
+    from .metadata import resources
+    from .resources import PipelineSettings
+
+    settings = PipelineSettings(raw_dir=str(raw), published_dir=str(published),
+                                include_contact_details=args.include_contact_details)
+    job = build_definitions(settings).resolve_job_def(MAIN_JOB)
+    started = time.perf_counter()
+    run_config = {} if args.verbose else {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    with console.status(f"running {MAIN_JOB} on {raw} ..."):
+        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=run_config,
+                                        raise_on_error=False)
+    elapsed = time.perf_counter() - started
+    checks = list(result.get_asset_check_evaluations())
+    failed_checks = [c for c in checks if not c.passed]
+
+    def value(key):
+        try:
+            return result.asset_value(key)
+        except Exception:
+            return None
+
+    tables = {name: value(f"core_{name}") for name in resources()}
+    docs = value("raw_council_documents")
+    summary = Table(title=f"opendecisions run ({elapsed:.1f} s)", show_header=True)
+    summary.add_column("what")
+    summary.add_column("count", justify="right")
+    summary.add_row("documents read", str(len(docs["documents"]) + len(docs["quarantine"]) if docs else "?"))
+    for name, df in tables.items():
+        summary.add_row(f"rows: {name}", "?" if df is None else str(len(df)))
+    summary.add_row("checks passed", f"{len(checks) - len(failed_checks)} of {len(checks)}")
+    quarantine = tables.get("quarantine")
+    summary.add_row("quarantined documents", "?" if quarantine is None else str(len(quarantine)))
+    console.print(summary)
+    if quarantine is not None and len(quarantine):
+        q = Table(title="quarantined", show_header=True)
+        for col in ("source_path", "reason", "detail"):
+            q.add_column(col, overflow="fold")
+        for row in quarantine.itertuples(index=False):
+            q.add_row(row.source_path, row.reason, row.detail)
+        console.print(q)
+    for check in failed_checks:
+        meta = check.metadata.get("first_errors") or check.metadata.get("errors")
+        err_console.print(f"[red]check failed:[/] {check.asset_key.to_user_string()} {check.check_name}\n"
+                          f"{getattr(meta, 'value', meta)}", highlight=False)
+    if not result.success:
+        failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
+        message = failure.step_failure_data.error.message.strip() if failure and failure.step_failure_data.error else ""
+        err_console.print(f"[bold red]run failed:[/] nothing was published. {message}", highlight=False)
+        return 1
+    mats = [e for e in result.get_asset_materialization_events()
+            if e.asset_key.to_user_string() == "out_council_decisions_package"]
+    if mats:
+        meta = mats[-1].materialization.metadata
+        line = meta["message"].value + (f": {meta['path'].value}" if meta["published"].value else "")
+        console.print(line, highlight=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Publishing: validated tables into an immutable, versioned Frictionless data package.
+
+A release is written to a temporary folder beside the releases, checked by Frictionless, then
+moved into place with one rename, and `latest` is swapped atomically; a killed run leaves the
+previous release whole. A release whose resources equal the latest release's is not published.
+Belongs here: CSV bytes, datapackage.json, version numbers, the `latest` pointer.
+Not here: building or validating the tables (tables.py, validate.py), Dagster.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .metadata import package_metadata, resources
+
+PACKAGE_NAME = "council-decisions"
+FIRST_VERSION = "0.1.0"
+
+
+@dataclass
+class PublishResult:
+    version: str | None
+    path: Path | None
+    published: bool
+    message: str
+    previous_version: str | None = None
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """Deterministic CSV: UTF-8, '\\n' line ends, minimal quoting, empty cell for missing."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(list(df.columns))
+    for row in df.itertuples(index=False, name=None):
+        writer.writerow(["" if v is None or (isinstance(v, float) and v != v) else v for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def created_timestamp(tables: dict[str, pd.DataFrame]) -> str:
+    """From SOURCE_DATE_EPOCH, else the newest date stated in the inputs: never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    dates = []
+    for name, cols in (("decisions", ("decision_date", "publication_date", "effective_from")),
+                       ("meetings", ("meeting_date",))):
+        df = tables.get(name)
+        if df is not None:
+            for col in cols:
+                dates.extend(d for d in df[col].dropna() if d)
+    newest = max(dates) if dates else "1970-01-01"
+    return f"{newest}T00:00:00Z"
+
+
+def descriptor(version: str, tables: dict[str, pd.DataFrame], files: dict[str, bytes], created: str) -> dict:
+    meta = package_metadata()
+    res_list = []
+    for name, res in resources().items():
+        data = files[name]
+        res_list.append({
+            "name": name, "title": res.title, "description": res.description, "path": f"{name}.csv",
+            "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "hash": f"sha256:{hashlib.sha256(data).hexdigest()}", "bytes": len(data),
+            "schema": res.schema,
+        })
+    sources = [{"title": "UK council decision documents (see documents.source_url)"},
+               {"title": "mySociety UK Local Authority Names and Codes (CC-BY-4.0)",
+                "path": "https://github.com/mysociety/uk_local_authority_names_and_codes"}]
+    return {
+        "profile": "tabular-data-package", "name": meta["name"], "title": meta["title"],
+        "description": meta["description"], "version": version, "created": created,
+        "homepage": meta.get("homepage"), "licenses": meta["licenses"], "sources": sources,
+        "contributors": meta["contributors"], "resources": res_list,
+    }
+
+
+def release_root(published_dir: Path) -> Path:
+    return published_dir / PACKAGE_NAME
+
+
+def latest_release(published_dir: Path) -> Path | None:
+    link = release_root(published_dir) / "latest"
+    if link.is_symlink() or link.exists():
+        target = link.resolve()
+        return target if (target / "datapackage.json").exists() else None
+    return None
+
+
+def _version_tuple(v: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(x) for x in v.split("."))
+    return major, minor, patch
+
+
+def next_version(previous: dict | None, tables: dict[str, pd.DataFrame], prev_dir: Path | None) -> str:
+    """MAJOR if a resource or field went away or changed type, MINOR if records or fields were
+    added or removed, PATCH if only values changed."""
+    if previous is None:
+        return FIRST_VERSION
+    major, minor, patch = _version_tuple(previous["version"])
+    prev_res = {r["name"]: r for r in previous["resources"]}
+    now = resources()
+    for name, res in prev_res.items():
+        if name not in now:
+            return f"{major + 1}.0.0"
+        prev_fields = {f["name"]: f.get("type", "string") for f in res["schema"]["fields"]}
+        now_fields = {f["name"]: f.get("type", "string") for f in now[name].fields}
+        if any(n not in now_fields or now_fields[n] != t for n, t in prev_fields.items()):
+            return f"{major + 1}.0.0"
+    for name, res in now.items():
+        if name not in prev_res or len(res.fields) != len(prev_res[name]["schema"]["fields"]):
+            return f"{major}.{minor + 1}.0"
+        keys = res.primary_key
+        old = pd.read_csv(prev_dir / f"{name}.csv", dtype=str, keep_default_na=False)
+        new = tables[name]
+        if keys and set(map(tuple, old[keys].astype(str).values)) != set(map(tuple, new[keys].astype(str).values)):
+            return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, validator=None) -> PublishResult:
+    """Write a new release unless nothing changed; never overwrite an existing release.
+
+    `validator(descriptor_path) -> list[str]` checks the written package before it is moved into
+    place; any error aborts the release and leaves earlier releases untouched.
+    """
+    root = release_root(published_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    files = {name: csv_bytes(tables[name]) for name in resources()}
+    prev_dir = latest_release(published_dir)
+    previous = json.loads((prev_dir / "datapackage.json").read_text(encoding="utf-8")) if prev_dir else None
+    if previous:
+        prev_hashes = {r["name"]: r.get("hash") for r in previous["resources"]}
+        now_hashes = {n: f"sha256:{hashlib.sha256(b).hexdigest()}" for n, b in files.items()}
+        if prev_hashes == now_hashes:
+            return PublishResult(previous["version"], prev_dir, False,
+                                 f"no changes since release {previous['version']}: nothing published",
+                                 previous["version"])
+    version = next_version(previous, tables, prev_dir)
+    final = root / version
+    while final.exists():  # a release is never overwritten, even one 'latest' does not point at
+        major, minor, patch = _version_tuple(version)
+        version = f"{major}.{minor}.{patch + 1}"
+        final = root / version
+    tmp = root / f".tmp-{version}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        for name, data in files.items():
+            (tmp / f"{name}.csv").write_bytes(data)
+        desc = descriptor(version, tables, files, created_timestamp(tables))
+        (tmp / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if validator:
+            errors = validator(str(tmp / "datapackage.json"))
+            if errors:
+                raise PackageInvalid(errors)
+        for path in tmp.iterdir():
+            os.chmod(path, 0o444)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    point_latest(root, version)
+    return PublishResult(version, final, True, f"published release {version}",
+                         previous["version"] if previous else None)
+
+
+def point_latest(root: Path, version: str) -> None:
+    """Swap the `latest` symlink in one atomic rename."""
+    tmp_link = root / f".latest-{os.getpid()}"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(version, tmp_link)
+    os.replace(tmp_link, root / "latest")
+
+
+class PackageInvalid(Exception):
+    def __init__(self, errors: list[str]):
+        super().__init__("the package failed validation:\n" + "\n".join(errors[:20]))
+        self.errors = errors
