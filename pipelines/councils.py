@@ -31,6 +31,7 @@ class Council:
     start: str
     end: str
     current: bool
+    nation: str
 
 
 def _compact(text: str) -> str:
@@ -54,7 +55,7 @@ class Register:
         for row in rows:
             council = Council(row["local-authority-code"], row["official-name"], row["nice-name"],
                               row["gss-code"], row["local-authority-type-name"], row["start-date"],
-                              row["end-date"], row["current-authority"] == "True")
+                              row["end-date"], row["current-authority"] == "True", row["nation"])
             self.by_code[council.code] = council
             names = {council.name, council.nice_name, *[n for n in row["alt-names"].split(",") if n.strip()]}
             for name in names:

@@ -50,7 +50,7 @@ def organisation_rows(council_ids, base_uri: str = DEFAULT_BASE_URI) -> list[dic
             continue
         rows.append({"council_id": code, "name": council.name, "gss_code": council.gss_code or None,
                      "organisation_type": council.type_name or None,
-                     "uri": f"{base_uri.rstrip('/')}/organisation/{code}", "nation": None,
+                     "uri": f"{base_uri.rstrip('/')}/organisation/{code}", "nation": council.nation or None,
                      "start_date": council.start or None, "end_date": council.end or None})
     return rows
 
