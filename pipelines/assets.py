@@ -8,8 +8,8 @@ per-document ops or runs, so the fixed Dagster cost is paid once per run.
 import dagster as dg
 import pandas as pd
 
-from . import extract, ingest, publish, tables, validate
-from .checks import TABLE_ASSETS, schema_check_results, schema_check_specs
+from . import extract, ingest, publish, rdf, tables, validate
+from .checks import TABLE_ASSETS, graph_check_result, graph_check_spec, schema_check_results, schema_check_specs
 from .metadata import resources
 from .resources import PipelineSettings
 
@@ -45,13 +45,34 @@ def core_council_decisions_tables(settings: PipelineSettings, core_document_extr
     yield from schema_check_results(built)
 
 
-@dg.asset(group_name="out", kinds={"frictionless", "csv"},
-          ins={key: dg.AssetIn(key) for key in TABLE_ASSETS.values()},
-          description="The council-decisions Frictionless data package, as an immutable versioned release.")
-def out_council_decisions_package(context: dg.AssetExecutionContext, settings: PipelineSettings,
-                                  **tables_in: pd.DataFrame) -> dg.MaterializeResult:
+@dg.multi_asset(
+    outs={"core_council_decisions_graph": dg.AssetOut(
+        group_name="core", kinds={"rdf"},
+        description="The validated tables as RDF (sorted N-Triples), following the schemas' rdf mappings.")},
+    ins={key: dg.AssetIn(key) for key in TABLE_ASSETS.values()},
+    check_specs=[graph_check_spec()],
+)
+def core_council_decisions_graph(settings: PipelineSettings, **tables_in: pd.DataFrame):
     built = {name: tables_in[key] for name, key in TABLE_ASSETS.items()}
-    result = publish.publish_package(built, settings.published_path, validate.frictionless_package_errors)
+    lines = rdf.graph_lines(built, settings.base_uri)
+    yield dg.Output(lines, output_name="core_council_decisions_graph", metadata={"triples": len(lines)})
+    yield graph_check_result(rdf.nt_bytes(lines))
+
+
+@dg.asset(group_name="out", kinds={"frictionless", "csv", "rdf"},
+          ins={**{key: dg.AssetIn(key) for key in TABLE_ASSETS.values()},
+               "core_council_decisions_graph": dg.AssetIn("core_council_decisions_graph")},
+          description="The council-decisions Frictionless data package with its linked-data dumps, "
+                      "as an immutable versioned release.")
+def out_council_decisions_package(context: dg.AssetExecutionContext, settings: PipelineSettings,
+                                  core_council_decisions_graph: list, **tables_in: pd.DataFrame) -> dg.MaterializeResult:
+    built = {name: tables_in[key] for name, key in TABLE_ASSETS.items()}
+
+    def dumps(version: str, created: str) -> dict[str, bytes]:
+        run = rdf.release_lines(settings.base_uri, version, created, publish.pipeline_version(), built["documents"])
+        return rdf.graph_files(core_council_decisions_graph + run)
+
+    result = publish.publish_package(built, settings.published_path, validate.frictionless_package_errors, dumps)
     context.log.info(result.message)
     return dg.MaterializeResult(metadata={
         "version": result.version or "", "path": str(result.path or ""), "published": result.published,

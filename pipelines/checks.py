@@ -39,6 +39,18 @@ def schema_check_results(tables: dict[str, pd.DataFrame]):
                       "first_errors": "\n".join(str(e) for e in errors[:20]) or "none"})
 
 
+def graph_check_spec() -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec("graph_conforms_to_shapes", asset="core_council_decisions_graph", blocking=True,
+                             description="The graph conforms to the SHACL shapes in schemas/shapes.ttl (pyshacl).")
+
+
+def graph_check_result(nt: bytes) -> dg.AssetCheckResult:
+    errors = validate.graph_errors(nt)
+    return dg.AssetCheckResult(asset_key="core_council_decisions_graph", check_name="graph_conforms_to_shapes",
+                               passed=not errors, metadata={"violations": len(errors),
+                                                            "first_violations": "\n".join(errors[:20]) or "none"})
+
+
 @dg.asset_check(asset="out_council_decisions_package", name="package_passes_frictionless",
                 description="`frictionless validate` passes on the latest release's datapackage.json.")
 def package_passes_frictionless(settings: PipelineSettings) -> dg.AssetCheckResult:

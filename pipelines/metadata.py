@@ -41,6 +41,17 @@ class Resource:
     def field(self, name: str) -> dict:
         return next(f for f in self.fields if f["name"] == name)
 
+    @property
+    def table_schema(self) -> dict:
+        """The Frictionless Table Schema alone, without our linked-data mapping."""
+        schema = {k: v for k, v in self.schema.items() if k != "rdf"}
+        schema["fields"] = [{k: v for k, v in f.items() if k != "rdf"} for f in self.fields]
+        return schema
+
+    @property
+    def rdf(self) -> dict | None:
+        return self.schema.get("rdf")
+
 
 @lru_cache(maxsize=1)
 def package_metadata() -> dict:
@@ -55,6 +66,16 @@ def resources() -> dict[str, Resource]:
         schema = yaml.safe_load((SCHEMA_DIR / f"{entry['name']}.schema.yaml").read_text(encoding="utf-8"))
         out[entry["name"]] = Resource(entry["name"], entry["title"], entry["description"], schema)
     return out
+
+
+@lru_cache(maxsize=1)
+def concept_schemes() -> dict:
+    """SKOS concept schemes (document types, amount categories, topics) and the topic patterns."""
+    return yaml.safe_load((SCHEMA_DIR / "concepts.yaml").read_text(encoding="utf-8"))
+
+
+def rdf_prefixes() -> dict[str, str]:
+    return dict(package_metadata()["rdf"]["prefixes"])
 
 
 RESOURCE_NAMES = tuple(entry["name"] for entry in package_metadata()["resources"])

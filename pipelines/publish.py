@@ -35,6 +35,19 @@ class PublishResult:
     previous_version: str | None = None
 
 
+def pipeline_version() -> str:
+    """Version of this code (package and extractor), recorded in every release's provenance."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .extract import EXTRACTOR_VERSION
+
+    try:
+        package = version("opendecisions")
+    except PackageNotFoundError:
+        package = "unknown"
+    return f"opendecisions {package} (extractor {EXTRACTOR_VERSION})"
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """Deterministic CSV: UTF-8, '\\n' line ends, minimal quoting, empty cell for missing."""
     buf = io.StringIO()
@@ -61,7 +74,16 @@ def created_timestamp(tables: dict[str, pd.DataFrame]) -> str:
     return f"{newest}T00:00:00Z"
 
 
-def descriptor(version: str, tables: dict[str, pd.DataFrame], files: dict[str, bytes], created: str) -> dict:
+FILE_RESOURCES = {  # extra files in a release: file name -> (resource name, format, media type, title)
+    "graph.ttl": ("graph-turtle", "ttl", "text/turtle", "Linked data (Turtle)"),
+    "graph.nt": ("graph-ntriples", "nt", "application/n-triples", "Linked data (N-Triples, sorted)"),
+    "graph.jsonld": ("graph-jsonld", "jsonld", "application/ld+json", "Linked data (JSON-LD)"),
+    "context.jsonld": ("jsonld-context", "jsonld", "application/ld+json", "JSON-LD context of graph.jsonld"),
+}
+
+
+def descriptor(version: str, tables: dict[str, pd.DataFrame], files: dict[str, bytes], created: str,
+               extra: dict[str, bytes] | None = None) -> dict:
     meta = package_metadata()
     res_list = []
     for name, res in resources().items():
@@ -70,13 +92,18 @@ def descriptor(version: str, tables: dict[str, pd.DataFrame], files: dict[str, b
             "name": name, "title": res.title, "description": res.description, "path": f"{name}.csv",
             "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
             "hash": f"sha256:{hashlib.sha256(data).hexdigest()}", "bytes": len(data),
-            "schema": res.schema,
+            "schema": res.table_schema,
         })
+    for filename, data in (extra or {}).items():
+        name, fmt, mediatype, title = FILE_RESOURCES[filename]
+        res_list.append({"name": name, "title": title, "path": filename, "format": fmt, "mediatype": mediatype,
+                         "encoding": "utf-8", "hash": f"sha256:{hashlib.sha256(data).hexdigest()}",
+                         "bytes": len(data)})
     sources = [{"title": "UK council decision documents (see documents.source_url)"},
                {"title": "mySociety UK Local Authority Names and Codes (CC-BY-4.0)",
                 "path": "https://github.com/mysociety/uk_local_authority_names_and_codes"}]
     return {
-        "profile": "tabular-data-package", "name": meta["name"], "title": meta["title"],
+        "profile": "data-package", "name": meta["name"], "title": meta["title"],
         "description": meta["description"], "version": version, "created": created,
         "homepage": meta.get("homepage"), "licenses": meta["licenses"], "sources": sources,
         "contributors": meta["contributors"], "resources": res_list,
@@ -106,7 +133,7 @@ def next_version(previous: dict | None, tables: dict[str, pd.DataFrame], prev_di
     if previous is None:
         return FIRST_VERSION
     major, minor, patch = _version_tuple(previous["version"])
-    prev_res = {r["name"]: r for r in previous["resources"]}
+    prev_res = {r["name"]: r for r in previous["resources"] if "schema" in r}
     now = resources()
     for name, res in prev_res.items():
         if name not in now:
@@ -126,8 +153,12 @@ def next_version(previous: dict | None, tables: dict[str, pd.DataFrame], prev_di
     return f"{major}.{minor}.{patch + 1}"
 
 
-def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, validator=None) -> PublishResult:
+def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, validator=None,
+                    extra_files=None) -> PublishResult:
     """Write a new release unless nothing changed; never overwrite an existing release.
+
+    `extra_files(version, created) -> {file name: bytes}` adds files derived from the tables
+    (the linked-data dumps); whether anything changed is judged on the tables alone.
 
     `validator(descriptor_path) -> list[str]` checks the written package before it is moved into
     place; any error aborts the release and leaves earlier releases untouched.
@@ -138,7 +169,7 @@ def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, valida
     prev_dir = latest_release(published_dir)
     previous = json.loads((prev_dir / "datapackage.json").read_text(encoding="utf-8")) if prev_dir else None
     if previous:
-        prev_hashes = {r["name"]: r.get("hash") for r in previous["resources"]}
+        prev_hashes = {r["name"]: r.get("hash") for r in previous["resources"] if r["name"] in files}
         now_hashes = {n: f"sha256:{hashlib.sha256(b).hexdigest()}" for n, b in files.items()}
         if prev_hashes == now_hashes:
             return PublishResult(previous["version"], prev_dir, False,
@@ -157,7 +188,11 @@ def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, valida
     try:
         for name, data in files.items():
             (tmp / f"{name}.csv").write_bytes(data)
-        desc = descriptor(version, tables, files, created_timestamp(tables))
+        created = created_timestamp(tables)
+        extra = extra_files(version, created) if extra_files else {}
+        for filename, data in extra.items():
+            (tmp / filename).write_bytes(data)
+        desc = descriptor(version, tables, files, created, extra)
         (tmp / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if validator:
             errors = validator(str(tmp / "datapackage.json"))

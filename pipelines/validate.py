@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .metadata import resources
+from .metadata import SCHEMA_DIR, resources
 
 _TYPE_PATTERNS = {
     "integer": r"[+-]?\d+",
@@ -140,3 +140,27 @@ def frictionless_package_errors(descriptor_path: str, limit: int = 50) -> list[s
     for err in report.errors[:limit]:
         lines.append(f"package: {err.type}: {err.message}")
     return lines
+
+
+SHAPES = SCHEMA_DIR / "shapes.ttl"
+
+
+def graph_errors(nt: bytes, limit: int = 50) -> list[str]:
+    """SHACL verdict on an N-Triples graph against schemas/shapes.ttl: one line per violation."""
+    import pyshacl
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import SH
+
+    data = Graph().parse(data=nt, format="nt")
+    shapes = Graph().parse(SHAPES, format="turtle")
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=False,
+                                           allow_warnings=False)
+    if conforms:
+        return []
+    lines = []
+    for result in report.subjects(URIRef(str(SH.resultSeverity)), None):
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        message = report.value(result, SH.resultMessage)
+        lines.append(f"{focus} {path}: {message}")
+    return sorted(lines)[:limit]

@@ -18,8 +18,9 @@ from .dates import parse_date
 from .money import category_of, exact, financial_year, find_amounts
 from .people import find_people, is_mobile
 from .posts import extract_posts
+from .topics import topics_for
 
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 
 @dataclass
@@ -134,7 +135,8 @@ def extract_document(doc: RawDocument, include_contact_details: bool = False) ->
     if has_decision:
         decision_id = f"{document_id}-dec-1"
         out.decisions.append({"decision_id": decision_id, "document_id": document_id, "council_id": council_id,
-                              "meeting_id": meeting_id, **decision})
+                              "meeting_id": meeting_id, **decision,
+                              "topics": topics_for(title, decision["purpose"], decision["decision_text"])})
 
     for n, amount in enumerate(find_amounts(text), start=1):
         context = _sentence_around(text, amount.start, amount.end)
