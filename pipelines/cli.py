@@ -38,6 +38,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--include-contact-details", action="store_true",
                      help="publish work e-mails and phone numbers of named officers (mobiles never)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's own log")
+    published_default = os.environ.get("OPENDECISIONS_PUBLISHED_DIR", str(PROJECT_ROOT / "published"))
+    query = sub.add_parser("query", help="run a SPARQL query against the latest release")
+    query.add_argument("query", help="SPARQL query text, or the path of a .rq file")
+    query.add_argument("--format", choices=["table", "csv", "json", "xml", "tsv", "turtle", "jsonld"],
+                       default="table", help="output format (default: table)")
+    query.add_argument("--published", default=published_default, help="folder that holds releases")
+    query.add_argument("--limit", type=int, default=None, help="keep at most this many rows")
+    serve = sub.add_parser("serve", help="serve the latest release over the SPARQL 1.1 Protocol")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("OPENDECISIONS_SPARQL_PORT", 7878)))
+    serve.add_argument("--host", default=os.environ.get("OPENDECISIONS_SPARQL_HOST", "127.0.0.1"))
+    serve.add_argument("--published", default=published_default, help="folder that holds releases")
+    serve.add_argument("--timeout", type=float, default=float(os.environ.get("OPENDECISIONS_SPARQL_TIMEOUT", 10)),
+                       help="seconds a query may run (default 10)")
+    serve.add_argument("--max-rows", type=int, default=int(os.environ.get("OPENDECISIONS_SPARQL_MAX_ROWS", 10000)),
+                       help="most rows or triples a query returns (default 10000)")
+    serve.add_argument("--max-query-chars", type=int, default=20000, help="longest query accepted (default 20000)")
+    load = sub.add_parser("load", help="push the latest release into a SPARQL Graph Store Protocol endpoint")
+    load.add_argument("--store", default=os.environ.get("OPENDECISIONS_GRAPH_STORE"),
+                      help="Graph Store Protocol URL, e.g. http://localhost:7878/store (or OPENDECISIONS_GRAPH_STORE)")
+    load.add_argument("--published", default=published_default, help="folder that holds releases")
+    load.add_argument("--base-uri", default=os.environ.get("OPENDECISIONS_BASE_URI", "https://opendecisions.uk/id/"))
     return parser
 
 
@@ -52,11 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return run_command(args)
+        if args.command == "query":
+            return query_command(args)
+        if args.command == "serve":
+            return serve_command(args)
+        if args.command == "load":
+            return load_command(args)
     except UserError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
     except KeyboardInterrupt:
-        err_console.print("interrupted: the previous release is untouched")
+        err_console.print("interrupted (a release being written is discarded; earlier releases are untouched)")
         return 130
     return 0
 
@@ -140,6 +167,59 @@ def run_command(args) -> int:
         meta = mats[-1].materialization.metadata
         line = meta["message"].value + (f": {meta['path'].value}" if meta["published"].value else "")
         console.print(line, highlight=False)
+    return 0
+
+
+def serve_command(args) -> int:
+    from . import server, sparql
+
+    try:
+        server.serve(Path(args.published).resolve(), args.host, args.port, args.timeout, args.max_rows,
+                     args.max_query_chars, ready=lambda url: console.print(
+                         f"SPARQL endpoint {url}sparql (query page {url}); Ctrl-C stops", highlight=False))
+    except sparql.QueryError as exc:
+        raise UserError(str(exc)) from exc
+    except OSError as exc:
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    return 0
+
+
+def load_command(args) -> int:
+    from . import sparql
+
+    if not args.store:
+        raise UserError("no store given: use --store URL or set OPENDECISIONS_GRAPH_STORE")
+    try:
+        graph, status = sparql.push_release(Path(args.published).resolve(), args.store, args.base_uri)
+    except sparql.QueryError as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"loaded into {args.store} as graph <{graph}> (HTTP {status})", highlight=False)
+    return 0
+
+
+def query_command(args) -> int:
+    from . import sparql
+
+    try:
+        text = sparql.read_query(args.query)
+        store, release = sparql.open_release_store(Path(args.published).resolve())
+        result = sparql.run_query(store, text, cap=args.limit)
+    except sparql.QueryError as exc:
+        raise UserError(str(exc)) from exc
+    if args.format != "table" or result.kind == "graph":
+        data, _ = sparql.serialize_result(result, "turtle" if args.format == "table" else args.format)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    if result.kind == "ask":
+        console.print("true" if result.boolean else "false")
+        return 0
+    table = Table(title=f"{len(result.rows)} rows from release {release.name}", show_header=True)
+    for var in result.variables:
+        table.add_column(var, overflow="fold")
+    for row in result.rows:
+        table.add_row(*[sparql.plain(t) for t in row])
+    console.print(table)
     return 0
 
 
