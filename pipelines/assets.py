@@ -5,11 +5,14 @@ contract resource). out_*: published artefacts. Whole batches flow through each 
 per-document ops or runs, so the fixed Dagster cost is paid once per run.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
-from . import extract, ingest, publish, rdf, tables, validate
-from .checks import TABLE_ASSETS, graph_check_result, graph_check_spec, schema_check_results, schema_check_specs
+from . import catalog, extract, ingest, publish, rdf, report, tables, validate
+from .checks import (TABLE_ASSETS, graph_check_result, graph_check_spec, schema_check_results,
+                     schema_check_specs)
 from .metadata import resources
 from .resources import PipelineSettings
 
@@ -68,11 +71,19 @@ def out_council_decisions_package(context: dg.AssetExecutionContext, settings: P
                                   core_council_decisions_graph: list, **tables_in: pd.DataFrame) -> dg.MaterializeResult:
     built = {name: tables_in[key] for name, key in TABLE_ASSETS.items()}
 
-    def dumps(version: str, created: str) -> dict[str, bytes]:
-        run = rdf.release_lines(settings.base_uri, version, created, publish.pipeline_version(), built["documents"])
-        return rdf.graph_files(core_council_decisions_graph + run)
+    checks = [spec.name for spec in schema_check_specs()] + [graph_check_spec().name]
 
-    result = publish.publish_package(built, settings.published_path, validate.frictionless_package_errors, dumps)
+    def derived_files(version: str, created: str, change_doc: dict) -> dict[str, bytes]:
+        run = rdf.release_lines(settings.base_uri, version, created, publish.pipeline_version(), built["documents"])
+        files = rdf.graph_files(core_council_decisions_graph + run)
+        score = report.extraction_score(built, Path(settings.labels_dir))
+        files["report.html"] = report.render_report(built, change_doc, checks, score)
+        return files
+
+    result = publish.publish_package(built, settings.published_path, validate.frictionless_package_errors,
+                                     derived_files)
+    if result.published or not (settings.published_path / "catalog.ttl").exists():
+        catalog.write_catalog(settings.published_path, settings.base_uri, settings.download_base)
     context.log.info(result.message)
     return dg.MaterializeResult(metadata={
         "version": result.version or "", "path": str(result.path or ""), "published": result.published,

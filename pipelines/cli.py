@@ -119,7 +119,7 @@ def run_command(args) -> int:
                                 include_contact_details=args.include_contact_details)
     job = build_definitions(settings).resolve_job_def(MAIN_JOB)
     started = time.perf_counter()
-    run_config = {} if args.verbose else {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    run_config = {} if args.verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     with console.status(f"running {MAIN_JOB} on {raw} ..."):
         result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=run_config,
                                         raise_on_error=False)
@@ -158,7 +158,10 @@ def run_command(args) -> int:
                           f"{getattr(meta, 'value', meta)}", highlight=False)
     if not result.success:
         failure = next((e for e in result.all_events if e.event_type_value == "STEP_FAILURE"), None)
-        message = failure.step_failure_data.error.message.strip() if failure and failure.step_failure_data.error else ""
+        error = failure.step_failure_data.error if failure else None
+        while error is not None and error.cause is not None:
+            error = error.cause  # the user's exception, not Dagster's wrapper
+        message = error.message.strip() if error else ""
         err_console.print(f"[bold red]run failed:[/] nothing was published. {message}", highlight=False)
         return 1
     mats = [e for e in result.get_asset_materialization_events()

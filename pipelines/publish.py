@@ -9,21 +9,25 @@ Not here: building or validating the tables (tables.py, validate.py), Dagster.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from . import changes
 from .metadata import package_metadata, resources
 
 PACKAGE_NAME = "council-decisions"
-FIRST_VERSION = "0.1.0"
+CSV_ZIP = "council-decisions-csv.zip"
 
 
 @dataclass
@@ -33,6 +37,17 @@ class PublishResult:
     published: bool
     message: str
     previous_version: str | None = None
+
+
+def csv_zip_bytes(release: Path) -> bytes:
+    """The release's CSVs and datapackage.json in one zip with fixed timestamps (reproducible)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(release.glob("*.csv")) + [release / "datapackage.json"]:
+            info = zipfile.ZipInfo(f"{PACKAGE_NAME}/{path.name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o444 << 16
+            zf.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
 
 
 def pipeline_version() -> str:
@@ -79,6 +94,9 @@ FILE_RESOURCES = {  # extra files in a release: file name -> (resource name, for
     "graph.nt": ("graph-ntriples", "nt", "application/n-triples", "Linked data (N-Triples, sorted)"),
     "graph.jsonld": ("graph-jsonld", "jsonld", "application/ld+json", "Linked data (JSON-LD)"),
     "context.jsonld": ("jsonld-context", "jsonld", "application/ld+json", "JSON-LD context of graph.jsonld"),
+    "CHANGELOG.md": ("changelog", "md", "text/markdown", "What changed since the previous release"),
+    "changes.json": ("changes", "json", "application/json", "Record-level changes since the previous release"),
+    "report.html": ("report", "html", "text/html", "Release report for readers"),
 }
 
 
@@ -122,49 +140,40 @@ def latest_release(published_dir: Path) -> Path | None:
     return None
 
 
+def all_releases(published_dir: Path) -> list[Path]:
+    """Release folders, oldest version first (the `latest` link and temporary folders excluded)."""
+    root = release_root(published_dir)
+    if not root.exists():
+        return []
+    found = [d for d in root.iterdir() if d.is_dir() and not d.is_symlink() and re.fullmatch(r"\d+\.\d+\.\d+", d.name)
+             and (d / "datapackage.json").exists()]
+    return sorted(found, key=lambda d: _version_tuple(d.name))
+
+
 def _version_tuple(v: str) -> tuple[int, int, int]:
     major, minor, patch = (int(x) for x in v.split("."))
     return major, minor, patch
-
-
-def next_version(previous: dict | None, tables: dict[str, pd.DataFrame], prev_dir: Path | None) -> str:
-    """MAJOR if a resource or field went away or changed type, MINOR if records or fields were
-    added or removed, PATCH if only values changed."""
-    if previous is None:
-        return FIRST_VERSION
-    major, minor, patch = _version_tuple(previous["version"])
-    prev_res = {r["name"]: r for r in previous["resources"] if "schema" in r}
-    now = resources()
-    for name, res in prev_res.items():
-        if name not in now:
-            return f"{major + 1}.0.0"
-        prev_fields = {f["name"]: f.get("type", "string") for f in res["schema"]["fields"]}
-        now_fields = {f["name"]: f.get("type", "string") for f in now[name].fields}
-        if any(n not in now_fields or now_fields[n] != t for n, t in prev_fields.items()):
-            return f"{major + 1}.0.0"
-    for name, res in now.items():
-        if name not in prev_res or len(res.fields) != len(prev_res[name]["schema"]["fields"]):
-            return f"{major}.{minor + 1}.0"
-        keys = res.primary_key
-        old = pd.read_csv(prev_dir / f"{name}.csv", dtype=str, keep_default_na=False)
-        new = tables[name]
-        if keys and set(map(tuple, old[keys].astype(str).values)) != set(map(tuple, new[keys].astype(str).values)):
-            return f"{major}.{minor + 1}.0"
-    return f"{major}.{minor}.{patch + 1}"
 
 
 def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, validator=None,
                     extra_files=None) -> PublishResult:
     """Write a new release unless nothing changed; never overwrite an existing release.
 
-    `extra_files(version, created) -> {file name: bytes}` adds files derived from the tables
-    (the linked-data dumps); whether anything changed is judged on the tables alone.
+    `extra_files(version, created, changes) -> {file name: bytes}` adds files derived from the
+    tables (linked-data dumps, the report); whether anything changed is judged on the tables alone.
+    One publisher at a time: an exclusive lock on the release folder serialises concurrent runs.
 
     `validator(descriptor_path) -> list[str]` checks the written package before it is moved into
     place; any error aborts the release and leaves earlier releases untouched.
     """
     root = release_root(published_dir)
     root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _publish_locked(root, tables, published_dir, validator, extra_files)
+
+
+def _publish_locked(root: Path, tables, published_dir: Path, validator, extra_files) -> PublishResult:
     files = {name: csv_bytes(tables[name]) for name in resources()}
     prev_dir = latest_release(published_dir)
     previous = json.loads((prev_dir / "datapackage.json").read_text(encoding="utf-8")) if prev_dir else None
@@ -175,25 +184,31 @@ def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, valida
             return PublishResult(previous["version"], prev_dir, False,
                                  f"no changes since release {previous['version']}: nothing published",
                                  previous["version"])
-    version = next_version(previous, tables, prev_dir)
+    diffs = changes.compare(prev_dir, tables)
+    version = changes.bump(previous["version"] if previous else None, changes.schema_change(previous), diffs)
     final = root / version
     while final.exists():  # a release is never overwritten, even one 'latest' does not point at
         major, minor, patch = _version_tuple(version)
         version = f"{major}.{minor}.{patch + 1}"
         final = root / version
+    for stale in root.glob(".tmp-*"):  # left by a killed run; we hold the publishing lock
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = root / f".tmp-{version}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     tmp.mkdir()
     try:
         for name, data in files.items():
             (tmp / f"{name}.csv").write_bytes(data)
         created = created_timestamp(tables)
-        extra = extra_files(version, created) if extra_files else {}
+        change_doc = changes.changes_document(version, previous["version"] if previous else None, created, diffs,
+                                              changes.withdrawn_documents(prev_dir, tables, diffs))
+        extra = {"CHANGELOG.md": changes.changelog_markdown(change_doc).encode("utf-8"),
+                 "changes.json": changes.changes_json_bytes(change_doc)}
+        extra.update(extra_files(version, created, change_doc) if extra_files else {})
         for filename, data in extra.items():
             (tmp / filename).write_bytes(data)
         desc = descriptor(version, tables, files, created, extra)
         (tmp / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / CSV_ZIP).write_bytes(csv_zip_bytes(tmp))  # the whole CSV package in one download
         if validator:
             errors = validator(str(tmp / "datapackage.json"))
             if errors:

@@ -23,6 +23,9 @@ class PipelineSettings(dg.ConfigurableResource):
     base_uri: str = os.environ.get("OPENDECISIONS_BASE_URI", DEFAULT_BASE_URI)
     include_contact_details: bool = os.environ.get("OPENDECISIONS_INCLUDE_CONTACT_DETAILS", "") in ("1", "true", "yes")
     max_bytes: int = int(os.environ.get("OPENDECISIONS_MAX_BYTES", DEFAULT_MAX_BYTES))
+    labels_dir: str = os.environ.get("OPENDECISIONS_LABELS_DIR", str(PROJECT_ROOT / "labels"))
+    download_base: str = os.environ.get("OPENDECISIONS_DOWNLOAD_BASE", "https://opendecisions.uk/published/")
+    cache_dir: str = os.environ.get("OPENDECISIONS_CACHE_DIR", "")  # default: <published_dir>/.cache
 
     @property
     def raw_path(self) -> Path:

@@ -20,7 +20,7 @@ from .people import find_people, is_mobile
 from .posts import extract_posts
 from .topics import topics_for
 
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 
 @dataclass
@@ -37,6 +37,12 @@ class Extraction:
 
 def short_hash(*parts) -> str:
     return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:12]
+
+
+def document_id_for(source_path: str) -> str:
+    """A document is identified by where it lives in the raw folder, so correcting its text keeps
+    its ID (and its records' IDs) and the next release shows a change, not a removal and an addition."""
+    return f"doc-{hashlib.sha256(source_path.encode('utf-8')).hexdigest()[:16]}"
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
@@ -60,7 +66,7 @@ def extract_document(doc: RawDocument, include_contact_details: bool = False) ->
     labels = F.scan_labels(text)
     lab = {key: F.first_label(labels, key) for key in F.LABELS}
     doc_type = F.classify(text, labels)
-    document_id = f"doc-{doc.sha256[:16]}"
+    document_id = document_id_for(doc.source_path)
 
     title, reference = F.heading_title(text, doc_type)
     header = F.report_header(text) if doc_type in ("committee_report", "minutes", "other") else {}
