@@ -16,15 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipelines.rdf import graph_lines  # noqa: E402
-from pipelines.extract import extract_all  # noqa: E402
-from pipelines.ingest import read_all  # noqa: E402
+from pipelines.incremental import process_folder  # noqa: E402
 from pipelines.tables import build_tables  # noqa: E402
 
 
 def replicated_nt(copies: int) -> bytes:
-    docs, q = read_all(ROOT / "raw")
-    ex, q2 = extract_all(docs)
-    lines = graph_lines(build_tables(ex, q + q2), "https://opendecisions.uk/id/")
+    extractions, quarantine, _ = process_folder(ROOT / "raw")
+    lines = graph_lines(build_tables(extractions, quarantine), "https://opendecisions.uk/id/")
     out = []
     for i in range(copies):
         out.extend(line.replace("/id/", f"/id/c{i}/", 1) if "/id/concept/" not in line.split(" ", 1)[0] else line

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from . import catalog, extract, ingest, publish, rdf, report, tables, validate
+from . import catalog, extract, incremental, publish, rdf, report, tables, validate
 from .checks import (TABLE_ASSETS, graph_check_result, graph_check_spec, schema_check_results,
                      schema_check_specs)
 from .metadata import resources
@@ -18,21 +18,29 @@ from .resources import PipelineSettings
 
 
 @dg.asset(group_name="raw", kinds={"python"},
-          description="Every file under the raw folder, read and normalised to text; unreadable files quarantined.")
+          description="Fingerprints (SHA-256 of bytes and sidecar) of every file under the raw folder.")
 def raw_council_documents(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dict:
-    docs, quarantine = ingest.read_all(settings.raw_path, settings.max_bytes)
-    context.add_output_metadata({"documents": len(docs), "quarantined": len(quarantine)})
-    return {"documents": docs, "quarantine": quarantine}
+    files, quarantine = incremental.fingerprint(settings.raw_path)
+    context.add_output_metadata({"files": len(files), "stray_files": len(quarantine)})
+    return {"files": files, "quarantine": quarantine}
 
 
-@dg.asset(group_name="core", kinds={"python"},
-          description="Fields, money, posts and people extracted from each document.")
+@dg.asset(group_name="core", kinds={"python", "sqlite"},
+          description="Fields, money, posts and people extracted from each document; unchanged documents "
+                      "come from the extraction cache (keyed by bytes, sidecar, path and extractor version).")
 def core_document_extractions(context: dg.AssetExecutionContext, settings: PipelineSettings,
                               raw_council_documents: dict) -> dict:
-    extractions, failed = extract.extract_all(raw_council_documents["documents"], settings.include_contact_details)
-    context.add_output_metadata({"extracted": len(extractions), "failed": len(failed),
-                                 "extractor_version": extract.EXTRACTOR_VERSION})
-    return {"extractions": extractions, "quarantine": raw_council_documents["quarantine"] + failed}
+    cache = incremental.ExtractionCache(settings.cache_path / "extractions.sqlite")
+    try:
+        extractions, failed, stats = incremental.process(
+            settings.raw_path, raw_council_documents["files"], cache, settings.include_contact_details,
+            settings.max_bytes)
+    finally:
+        cache.close()
+    context.add_output_metadata({"extracted": stats.extracted, "reused_from_cache": stats.reused,
+                                 "quarantined": stats.quarantined, "extractor_version": extract.EXTRACTOR_VERSION})
+    return {"extractions": extractions, "quarantine": raw_council_documents["quarantine"] + failed,
+            "stats": stats}
 
 
 @dg.multi_asset(

@@ -135,10 +135,15 @@ def run_command(args) -> int:
 
     tables = {name: value(f"core_{name}") for name in resources()}
     docs = value("raw_council_documents")
+    batch = value("core_document_extractions")
+    stats = batch["stats"] if batch else None
     summary = Table(title=f"opendecisions run ({elapsed:.1f} s)", show_header=True)
     summary.add_column("what")
     summary.add_column("count", justify="right")
-    summary.add_row("documents read", str(len(docs["documents"]) + len(docs["quarantine"]) if docs else "?"))
+    summary.add_row("documents read", str(len(docs["files"]) + len(docs["quarantine"])) if docs else "?")
+    if stats:
+        summary.add_row("  extracted now", str(stats.extracted))
+        summary.add_row("  reused (unchanged, from cache)", str(stats.reused))
     for name, df in tables.items():
         summary.add_row(f"rows: {name}", "?" if df is None else str(len(df)))
     summary.add_row("checks passed", f"{len(checks) - len(failed_checks)} of {len(checks)}")

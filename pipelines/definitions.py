@@ -1,12 +1,10 @@
-"""The Dagster code location: assets, checks, jobs and resources put together. No logic."""
-
+"""The Dagster code location: assets, checks, the job, its schedule and sensor, and resources. No logic."""
 import dagster as dg
 
 from . import assets as asset_module
 from .checks import all_checks
 from .resources import PipelineSettings
-
-MAIN_JOB = "council_decisions_job"
+from .schedules import MAIN_JOB, build_schedule, build_sensor
 
 
 def build_definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
@@ -14,6 +12,7 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
     job = dg.define_asset_job(MAIN_JOB, selection=dg.AssetSelection.all(),
                               description="Read raw/, extract, validate and publish the council-decisions package.")
     return dg.Definitions(assets=all_assets, asset_checks=all_checks, jobs=[job],
+                          schedules=[build_schedule(job)], sensors=[build_sensor(job)],
                           resources={"settings": settings or PipelineSettings()})
 
 

@@ -34,3 +34,7 @@ class PipelineSettings(dg.ConfigurableResource):
     @property
     def published_path(self) -> Path:
         return Path(self.published_dir)
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else self.published_path / ".cache"

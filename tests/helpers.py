@@ -1,15 +1,13 @@
 """Small helpers for tests: run the domain pipeline without Dagster."""
 from pathlib import Path
 
-from pipelines.extract import extract_all
-from pipelines.ingest import read_all
+from pipelines.incremental import process_folder
 from pipelines.tables import build_tables
 
 
-def tables_for(raw: Path, include_contact_details: bool = False):
-    docs, quarantine = read_all(raw)
-    extractions, failed = extract_all(docs, include_contact_details)
-    return build_tables(extractions, quarantine + failed)
+def tables_for(raw: Path, include_contact_details: bool = False, cache=None):
+    extractions, quarantine, _ = process_folder(raw, cache, include_contact_details)
+    return build_tables(extractions, quarantine)
 
 
 def by_source(tables, name: str, source_path: str):

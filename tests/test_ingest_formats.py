@@ -127,10 +127,10 @@ def test_bad_inputs_are_quarantined_and_never_stop_the_run(raw_copy):
 
 
 def test_oversized_file_is_quarantined(tmp_path):
-    from pipelines.ingest import read_all
+    from pipelines.incremental import process_folder
 
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "big.txt").write_text("Decision details\n\n" + "Early help funding. " * 200)
-    docs, quarantine = read_all(raw, max_bytes=1000)
+    docs, quarantine, _ = process_folder(raw, max_bytes=1000)
     assert not docs and quarantine[0]["reason"] == "oversized"

@@ -170,14 +170,3 @@ def extract_document(doc: RawDocument, include_contact_details: bool = False) ->
         out.people.append(row)
     return out
 
-
-def extract_all(docs, include_contact_details: bool = False) -> tuple[list[Extraction], list[dict]]:
-    """Extract a batch; a document the extractor fails on is quarantined, the batch goes on."""
-    extractions, quarantine = [], []
-    for doc in docs:
-        try:
-            extractions.append(extract_document(doc, include_contact_details))
-        except Exception as exc:  # one bad document must never stop the run
-            quarantine.append({"source_path": doc.source_path, "reason": "extraction_error",
-                               "detail": f"{type(exc).__name__}: {exc}", "sha256": doc.sha256})
-    return extractions, quarantine
