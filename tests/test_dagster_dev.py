@@ -16,6 +16,10 @@ from conftest import REPO
 QUERY = """{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { name } } } } }"""
 
 
+AUTOMATION = """{ workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
+  ... on RepositoryLocation { repositories { schedules { name cronSchedule } sensors { name } } } } } } } }"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,3 +79,9 @@ def test_dagster_dev_shows_assets_and_checks(dagster_dev):
     assert "raw_council_documents" in assets and "out_council_decisions_package" in assets
     assert assets["core_decisions"] == ["decisions_matches_schema"]
     assert assets["out_council_decisions_package"] == ["package_passes_frictionless"]
+    assert assets["core_council_decisions_graph"] == ["graph_conforms_to_shapes"]
+    repos = _graphql(port, AUTOMATION)["data"]["workspaceOrError"]["locationEntries"][0]["locationOrLoadError"]
+    repo = repos["repositories"][0]
+    assert [s["name"] for s in repo["schedules"]] == ["daily_council_decisions"]
+    assert [s["name"] for s in repo["sensors"]] == ["raw_folder_changed"]
+    assert repo["schedules"][0]["cronSchedule"] == "0 6 * * *"
