@@ -9,13 +9,20 @@ same bytes fail the same way). Belongs here: fingerprints, the cache, the batch 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import pickle
 import sqlite3
 import zlib
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 
 from . import extract, ingest
+from .metadata import SCHEMA_DIR
+
+PARALLEL_MIN = 200  # below this, starting worker processes costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class BatchStats:
     reused: int = 0
     extracted: int = 0
     quarantined: int = 0
+    fresh_documents: list = field(default_factory=list)  # IDs of documents extracted (not reused) this run
 
 
 def fingerprint(raw_dir: Path) -> tuple[list[RawFile], list[dict]]:
@@ -90,20 +98,52 @@ class ExtractionCache:
         self.db.close()
 
 
+@lru_cache(maxsize=1)
+def schema_fingerprint() -> str:
+    """Hash of schemas/ and the reference data: a change there invalidates cached extractions."""
+    h = hashlib.sha256()
+    for folder in (SCHEMA_DIR, Path(__file__).resolve().parent / "data"):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def cache_key(raw: RawFile, settings_key: str) -> str:
     return hashlib.sha256("\0".join([raw.sha256, raw.sidecar_sha256 or "", raw.source_path,
                                      extract.EXTRACTOR_VERSION, settings_key]).encode()).hexdigest()
 
 
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _extract_many(raw_dir: Path, todo: list[RawFile], include_contact_details: bool, max_bytes: int,
+                  workers: int) -> list:
+    """Extract documents, across `workers` processes when the batch is big enough to pay for them."""
+    if workers <= 1 or len(todo) < PARALLEL_MIN:
+        return [_extract_one(raw_dir, raw, include_contact_details, max_bytes) for raw in todo]
+    job = partial(_extract_one, raw_dir, include_contact_details=include_contact_details, max_bytes=max_bytes)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(job, todo, chunksize=max(16, min(256, len(todo) // (workers * 8) or 1))))
+
+
 def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None = None,
             include_contact_details: bool = False, max_bytes: int = ingest.DEFAULT_MAX_BYTES,
-            progress=None) -> tuple[list[extract.Extraction], list[dict], BatchStats]:
-    """Extractions and quarantine rows for a fingerprinted batch; one bad file never stops it."""
-    settings_key = f"contacts={include_contact_details};max_bytes={max_bytes}"
+            workers: int | None = None) -> tuple[list[extract.Extraction], list[dict], BatchStats]:
+    """Extractions and quarantine rows for a fingerprinted batch; one bad file never stops it.
+    Documents not in the cache are extracted in parallel (one process per core by default)."""
+    settings_key = f"contacts={include_contact_details};max_bytes={max_bytes};schemas={schema_fingerprint()}"
     stats = BatchStats(files=len(files))
     keys = [cache_key(f, settings_key) for f in files]
     cached = cache.get_many(keys) if cache else {}
-    extractions, quarantine, fresh = [], [], {}
+    missing = [(raw, key) for raw, key in zip(files, keys) if key not in cached]
+    done = _extract_many(raw_dir, [raw for raw, _ in missing], include_contact_details, max_bytes,
+                         default_workers() if workers is None else workers)
+    fresh = {key: result for (_, key), result in zip(missing, done)}
+    stats.extracted = len(fresh)
+    stats.fresh_documents = sorted(r.document["document_id"] for r in fresh.values() if not isinstance(r, dict))
+    extractions, quarantine = [], []
     first_path: dict[str, str] = {}
     for raw, key in zip(files, keys):
         if raw.sha256 in first_path:
@@ -111,12 +151,9 @@ def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None =
                                "detail": f"same bytes as {first_path[raw.sha256]}", "sha256": raw.sha256})
             stats.quarantined += 1
             continue
-        result = cached.get(key)
+        result = fresh.get(key)
         if result is None:
-            result = _extract_one(raw_dir, raw, include_contact_details, max_bytes)
-            fresh[key] = result
-            stats.extracted += 1
-        else:
+            result = cached[key]
             stats.reused += 1
         if isinstance(result, dict):
             quarantine.append(result)
@@ -124,14 +161,13 @@ def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None =
         else:
             first_path[raw.sha256] = raw.source_path
             extractions.append(result)
-        if progress:
-            progress(raw.source_path)
     if cache and fresh:
         cache.put_many(fresh)
     return extractions, quarantine, stats
 
 
-def _extract_one(raw_dir: Path, raw: RawFile, include_contact_details: bool, max_bytes: int):
+def _extract_one(raw_dir: Path, raw: RawFile, include_contact_details: bool = False,
+                 max_bytes: int = ingest.DEFAULT_MAX_BYTES):
     try:
         doc = ingest.read_document(raw_dir / raw.source_path, raw_dir, max_bytes)
     except ingest.Quarantined as exc:
@@ -147,8 +183,8 @@ def _extract_one(raw_dir: Path, raw: RawFile, include_contact_details: bool, max
 
 
 def process_folder(raw_dir: Path, cache: ExtractionCache | None = None, include_contact_details: bool = False,
-                   max_bytes: int = ingest.DEFAULT_MAX_BYTES):
+                   max_bytes: int = ingest.DEFAULT_MAX_BYTES, workers: int | None = None):
     """Fingerprint and process a whole folder (the path tests and benchmarks use)."""
     files, quarantine = fingerprint(raw_dir)
-    extractions, more, stats = process(raw_dir, files, cache, include_contact_details, max_bytes)
+    extractions, more, stats = process(raw_dir, files, cache, include_contact_details, max_bytes, workers=workers)
     return extractions, quarantine + more, stats

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ftfy
+import ftfy.badness
 
 SUPPORTED_SUFFIXES = {".txt": "text/plain", ".md": "text/markdown", ".html": "text/html",
                       ".htm": "text/html", ".pdf": "application/pdf"}
@@ -56,11 +57,11 @@ def discover(raw_dir: Path) -> tuple[list[Path], list[dict]]:
         raise NotADirectoryError(f"raw folder is not a directory: {raw_dir}")
     files = sorted(p for p in raw_dir.rglob("*") if p.is_file() and not _hidden(p, raw_dir))
     documents, quarantine = [], []
-    stems = {_doc_stem(p) for p in files if not p.name.endswith(SIDECAR_SUFFIX)}
+    stems = {(p.parent, p.stem) for p in files if not p.name.endswith(SIDECAR_SUFFIX)}
     for path in files:
         rel = relative(path, raw_dir)
         if path.name.endswith(SIDECAR_SUFFIX):
-            if path.name[: -len(SIDECAR_SUFFIX)] not in {s.name for s in stems if s.parent == path.parent}:
+            if (path.parent, path.name[: -len(SIDECAR_SUFFIX)]) not in stems:
                 quarantine.append({"source_path": rel, "reason": "orphan_sidecar",
                                    "detail": "metadata file with no document of the same name beside it"})
             continue
@@ -70,10 +71,6 @@ def discover(raw_dir: Path) -> tuple[list[Path], list[dict]]:
 
 def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
-def _doc_stem(path: Path) -> Path:
-    return path.with_suffix("")
 
 
 def relative(path: Path, root: Path) -> str:
@@ -120,7 +117,7 @@ def read_document(path: Path, raw_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES)
         else:
             raw_text = text
     doc.text = normalise_text(raw_text)
-    letters = sum(ch.isalpha() for ch in doc.text)
+    letters = len(_LETTER.findall(doc.text[:4000]))
     if letters < MIN_LETTERS:
         raise Quarantined("no_text", f"only {letters} letters of readable text after extraction")
     if _looks_like_noise(doc.text):
@@ -128,10 +125,17 @@ def read_document(path: Path, raw_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES)
     return doc
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_VOWELLESS_WORD = re.compile(r"(?<![A-Za-z])[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}(?![A-Za-z])")
+
+
 def _looks_like_noise(text: str) -> bool:
-    words = re.findall(r"[A-Za-z]{2,}", text[:20000])
-    vowelled = sum(1 for w in words if re.search(r"[aeiouyAEIOUY]", w))
-    return len(words) < 5 or vowelled / len(words) < 0.6
+    head = text[:5000]
+    words = len(_WORD.findall(head))
+    return words < 5 or len(_VOWELLESS_WORD.findall(head)) / words > 0.4
 
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.I)
@@ -237,13 +241,15 @@ def _cell(value) -> str:
     return re.sub(r"\s+", " ", value or "").strip()
 
 
+_MOJIBAKE_HINT = re.compile("[ÃÂâÐÑÎÏÅ\ufffd]|ï»")
 _SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _DAMAGED_BULLET = re.compile(r"^[ \t]*(?:\?|\ufffd|·|▪|■|●|o(?=\s{2}))[ \t]+", re.M)
 
 
 def normalise_text(text: str) -> str:
     """Repair Unicode, unify spaces and blank lines, keep tab-separated table rows as rows."""
-    text = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
+    if _MOJIBAKE_HINT.search(text) and ftfy.badness.is_bad(text):  # repair mojibake only where there is some
+        text = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "").replace("\ufeff", "")
     text = unicodedata.normalize("NFC", text)
     lines = []

@@ -183,37 +183,61 @@ def context_document() -> dict:
     return {"@context": dict(sorted(rdf_prefixes().items()))}
 
 
-def _compact(value: str, prefixes: list[tuple[str, str]]) -> str:
-    for prefix, ns in prefixes:
-        if value.startswith(ns) and re.fullmatch(r"[A-Za-z0-9_\-./]*", value[len(ns):]) and value[len(ns):]:
-            return f"{prefix}:{value[len(ns):]}"
-    return value
+class _Compactor:
+    """Shortens IRIs with the context's prefixes; memoised, since predicates and classes repeat."""
+
+    def __init__(self):
+        self.prefixes = sorted(rdf_prefixes().items(), key=lambda p: -len(p[1]))
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, value: str) -> str:
+        hit = self.memo.get(value)
+        if hit is None:
+            hit = value
+            for prefix, ns in self.prefixes:
+                local = value[len(ns):]
+                if value.startswith(ns) and local and re.fullmatch(r"[A-Za-z0-9_\-./]*", local):
+                    hit = f"{prefix}:{local}"
+                    break
+            if len(self.memo) < 200_000:
+                self.memo[value] = hit
+        return hit
 
 
 def jsonld_bytes(triples: list[ox.Triple]) -> bytes:
-    """Compacted JSON-LD: one node per subject, keys and IRIs shortened with the shared context."""
-    prefixes = sorted(rdf_prefixes().items(), key=lambda p: -len(p[1]))
+    """Compacted JSON-LD: one node per subject, keys and IRIs shortened with the shared context.
+    Written one node per line with the C JSON encoder (no indent), so it stays fast at scale."""
+    compact = _Compactor()
+    string_type = XSD + "string"
     nodes: dict[str, dict] = {}
     for t in triples:
-        node = nodes.setdefault(t.subject.value, {"@id": _compact(t.subject.value, prefixes)})
+        subject = t.subject.value
+        node = nodes.get(subject)
+        if node is None:
+            node = nodes[subject] = {"@id": compact(subject)}
+        obj = t.object
         if t.predicate.value == RDF_TYPE:
-            node.setdefault("@type", []).append(_compact(t.object.value, prefixes))
+            node.setdefault("@type", []).append(compact(obj.value))
             continue
-        key = _compact(t.predicate.value, prefixes)
-        if isinstance(t.object, ox.NamedNode):
-            value = {"@id": _compact(t.object.value, prefixes)}
-        elif t.object.datatype.value == XSD + "string":
-            value = {"@value": t.object.value} if t.object.language is None else {
-                "@value": t.object.value, "@language": t.object.language}
+        if isinstance(obj, ox.NamedNode):
+            value = {"@id": compact(obj.value)}
+        elif obj.language is not None:
+            value = {"@value": obj.value, "@language": obj.language}
+        elif obj.datatype.value == string_type:
+            value = {"@value": obj.value}
         else:
-            value = {"@value": t.object.value, "@type": _compact(t.object.datatype.value, prefixes)}
-        node.setdefault(key, []).append(value)
-    graph = []
+            value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
+        node.setdefault(compact(t.predicate.value), []).append(value)
+    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+    parts = []
     for subject in sorted(nodes):
         node = nodes[subject]
-        graph.append({k: (sorted(v, key=json.dumps) if isinstance(v, list) else v) for k, v in sorted(node.items())})
-    doc = {**context_document(), "@graph": graph}
-    return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+        for key, values in node.items():
+            if isinstance(values, list) and len(values) > 1:
+                values.sort(key=dumps)
+        parts.append(dumps(node))
+    context = dumps(context_document()["@context"])
+    return ('{"@context":' + context + ',\n"@graph":[\n' + ",\n".join(parts) + "\n]}\n").encode("utf-8")
 
 
 def graph_files(lines: list[str]) -> dict[str, bytes]:

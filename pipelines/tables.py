@@ -65,3 +65,10 @@ def build_tables(extractions, quarantine_rows: list[dict], base_uri: str = DEFAU
     rows["organisations"] = organisation_rows((d["council_id"] for d in rows["documents"]), base_uri)
     rows["quarantine"] = quarantine_rows
     return {name: frame(name, rows[name]) for name in resources()}
+
+
+def for_documents(tables: dict[str, pd.DataFrame], document_ids) -> dict[str, pd.DataFrame]:
+    """The rows that belong to some documents (all organisations kept: records link to them)."""
+    ids = set(document_ids)
+    return {name: df if "document_id" not in df.columns else df[df["document_id"].isin(ids)]
+            for name, df in tables.items()}

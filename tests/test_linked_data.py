@@ -292,3 +292,21 @@ def test_load_into_a_graph_store(sample_release, tmp_path):
         proc.wait(timeout=20)
     bad = cli("load", "--store", f"http://127.0.0.1:{port}/store", "--published", str(sample_release[0]), check=False)
     assert bad.returncode == 2 and "cannot reach the store" in bad.stderr
+
+
+def test_fast_shacl_gives_pyshacl_verdicts_on_planted_errors():
+    from pipelines import shacl
+
+    lines = rdf.graph_lines(tables_for(REPO / "raw"), "https://opendecisions.uk/id/")
+    planted = [l for l in lines if "schema.org/currency" not in l and "/skos/core#prefLabel" not in l]
+    planted += ['<https://x/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/MonetaryAmount> .',
+                '<https://x/a> <https://schema.org/value> "abc" .',
+                '<https://x/a> <https://schema.org/value> "-5"^^<http://www.w3.org/2001/XMLSchema#decimal> .',
+                '<https://x/d> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://opendecisions.uk/def/Decision> .',
+                '<https://x/d> <http://purl.org/dc/terms/date> "2020-01-01" .',
+                '<https://x/d> <https://opendecisions.uk/def/takenAt> <https://x/nowhere> .']
+    nt = rdf.nt_bytes(planted)
+    fast = {(focus, path) for focus, path, _ in shacl.violations(nt)}
+    reference = {tuple(e.split(": ")[0].rsplit(" ", 1)) for e in graph_errors(nt, limit=100000)}
+    assert fast == reference and len(fast) > 50
+    assert shacl.violations(rdf.nt_bytes(lines)) == []

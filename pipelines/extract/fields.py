@@ -69,23 +69,42 @@ class Label:
     start: int
 
 
+_LABEL_TAIL = re.compile(r"(" + "|".join(re.escape(s) for s, _ in _SPELLINGS) + r")[ \t]*$", re.I)
+_AFTER_TEXT = re.compile(r"(?:[.;\]\)a-z0-9]|\d{4}) $")
+
+
+def _label_starts(text: str):
+    """(start, end, spelling) of every label: a known spelling right before a colon, preceded by a
+    line start, a '|' cell separator, or (for long spellings) the end of a phrase in run-together text.
+    Found from the colons, which are few, rather than by trying every spelling at every position."""
+    for colon in re.finditer(":", text):
+        lo = max(0, colon.start() - 70)
+        m = _LABEL_TAIL.search(text, lo, colon.start())
+        if not m:
+            continue
+        start, spelling = m.start(1), m.group(1)
+        before = text[max(0, start - 5): start]
+        at_line_start = start == 0 or text[start - 1] == "\n"
+        after_bar = bool(re.search(r"\|\s*$", before))
+        if not (at_line_start or after_bar):
+            if spelling.lower() in _LINE_START_ONLY:
+                if not (spelling.lower() in ("executive member", "cabinet member", "author")
+                        and text[start - 1] in "[ " and text[max(0, start - 2)] in "\n[]"):
+                    continue
+            elif not _AFTER_TEXT.search(before):
+                continue
+        yield start, colon.end(), spelling
+
+
 def scan_labels(text: str) -> list[Label]:
     """Every label occurrence with its value, in text order."""
-    hits = []
-    for m in _LABEL_RE.finditer(text):
-        spelling = m.group(1)
-        at_line_start = m.start(1) == 0 or text[m.start(1) - 1] == "\n"
-        if spelling.lower() in _LINE_START_ONLY and not at_line_start:
-            if not (spelling.lower() in ("executive member", "cabinet member", "author")
-                    and text[m.start(1) - 1] in "[ " and text[max(0, m.start(1) - 2)] in "\n[]"):
-                continue
-        hits.append(m)
+    hits = list(_label_starts(text))
     labels = []
-    for i, m in enumerate(hits):
-        end = hits[i + 1].start(1) if i + 1 < len(hits) else len(text)
-        block = text[m.end(): end].strip(" \t|")
+    for i, (start, end, spelling) in enumerate(hits):
+        stop = hits[i + 1][0] if i + 1 < len(hits) else len(text)
+        block = text[end: stop].strip(" \t|")
         first_line = block.strip().split("\n", 1)[0].strip() if block.strip() else ""
-        labels.append(Label(_KEY_OF[m.group(1).lower()], m.group(1), first_line, block.strip(), m.start(1)))
+        labels.append(Label(_KEY_OF[spelling.lower()], spelling, first_line, block.strip(), start))
     return labels
 
 
