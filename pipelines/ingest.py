@@ -8,7 +8,6 @@ Nothing in this module writes to the raw folder.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import unicodedata
@@ -209,36 +208,36 @@ def html_to_text(html: str) -> tuple[str, str | None]:
 
 
 def pdf_to_text(data: bytes) -> str:
-    """Text layer of a PDF, page by page; ruled tables come out as tab-separated rows."""
-    import pdfplumber
+    """Text layer of a PDF, page by page (PDFium, hundreds of pages a second). Where a space in
+    the text spans a gap wider than the letters beside it are tall, it separates table cells and
+    becomes a tab, so table rows come out tab-separated like the other layouts."""
+    import pypdfium2 as pdfium
 
     if not data.startswith(b"%PDF"):
         raise Quarantined("unrecognisable", "named .pdf but does not start with a PDF header")
     pages = []
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for page in pdf.pages:
-                tables = page.find_tables()
-                if not tables:
-                    pages.append(page.extract_text() or "")
-                    continue
-                outside = page
-                for table in tables:
-                    outside = outside.outside_bbox(table.bbox)
-                parts = [(table.bbox[1], "\n".join("\t".join(_cell(c) for c in row) for row in table.extract()))
-                         for table in tables]
-                body = outside.extract_text() or ""
-                parts.append((-1.0, body))  # running text first, then tables in page order
-                pages.append("\n\n".join(text for _, text in sorted(parts)))
-    except Quarantined:
-        raise
-    except Exception as exc:  # pdfminer raises many unrelated exception types on damaged files
-        raise Quarantined("bad_pdf", f"the PDF could not be read: {type(exc).__name__}: {exc}") from exc
+        pdf = pdfium.PdfDocument(data)
+        try:
+            for page in pdf:
+                textpage = page.get_textpage()
+                count = textpage.count_chars()
+                text = textpage.get_text_range()[:count] if count else ""
+                chars = list(text)
+                for i, ch in enumerate(chars):
+                    if ch == " " and 0 < i < count - 1 and chars[i - 1] not in "\r\n" and chars[i + 1] not in "\r\n":
+                        left, right = textpage.get_charbox(i - 1), textpage.get_charbox(i + 1)
+                        height = max(left[3] - left[1], right[3] - right[1], 1.0)
+                        if right[0] - left[2] > 1.2 * height:
+                            chars[i] = "\t"
+                pages.append("".join(chars).replace("\r\n", "\n").replace("\r", "\n"))
+                textpage.close()
+                page.close()
+        finally:
+            pdf.close()
+    except pdfium.PdfiumError as exc:
+        raise Quarantined("bad_pdf", f"the PDF could not be read: {exc}") from exc
     return "\n\n".join(pages)
-
-
-def _cell(value) -> str:
-    return re.sub(r"\s+", " ", value or "").strip()
 
 
 _MOJIBAKE_HINT = re.compile("[ÃÂâÐÑÎÏÅ\ufffd]|ï»")
