@@ -154,9 +154,11 @@ def run_command(args) -> int:
         q = Table(title="quarantined", show_header=True)
         for col in ("source_path", "reason", "detail"):
             q.add_column(col, overflow="fold")
-        for row in quarantine.itertuples(index=False):
+        for row in quarantine.head(20).itertuples(index=False):
             q.add_row(row.source_path, row.reason, row.detail)
         console.print(q)
+        if len(quarantine) > 20:
+            console.print(f"... and {len(quarantine) - 20} more: see quarantine.csv in the release")
     for check in failed_checks:
         meta = check.metadata.get("first_errors") or check.metadata.get("errors")
         err_console.print(f"[red]check failed:[/] {check.asset_key.to_user_string()} {check.check_name}\n"
