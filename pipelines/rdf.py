@@ -204,10 +204,8 @@ class _Compactor:
         return hit
 
 
-def jsonld_bytes(triples: list[ox.Triple]) -> bytes:
-    """Compacted JSON-LD: one node per subject, keys and IRIs shortened with the shared context.
-    Written one node per line with the C JSON encoder (no indent), so it stays fast at scale."""
-    compact = _Compactor()
+def _node_json(triples, compact: _Compactor, dumps) -> list[str]:
+    """One compact JSON-LD node per subject, in subject order, as JSON text."""
     string_type = XSD + "string"
     nodes: dict[str, dict] = {}
     for t in triples:
@@ -228,22 +226,57 @@ def jsonld_bytes(triples: list[ox.Triple]) -> bytes:
         else:
             value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
         node.setdefault(compact(t.predicate.value), []).append(value)
-    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
-    parts = []
+    out = []
     for subject in sorted(nodes):
         node = nodes[subject]
-        for key, values in node.items():
+        for values in node.values():
             if isinstance(values, list) and len(values) > 1:
                 values.sort(key=dumps)
-        parts.append(dumps(node))
+        out.append(dumps(node))
+    return out
+
+
+def _jsonld_document(parts) -> bytes:
+    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
     context = dumps(context_document()["@context"])
     return ('{"@context":' + context + ',\n"@graph":[\n' + ",\n".join(parts) + "\n]}\n").encode("utf-8")
 
 
+def _encoder():
+    return json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def jsonld_bytes(triples) -> bytes:
+    """Compacted JSON-LD: one node per subject, keys and IRIs shortened with the shared context.
+    Written one node per line with the C JSON encoder (no indent), so it stays fast at scale."""
+    return _jsonld_document(_node_json(triples, _Compactor(), _encoder()))
+
+
+def subject_chunks(lines: list[str], size: int = 50_000):
+    """Sorted N-Triples lines in chunks of about `size`, never splitting one subject's lines,
+    parsed chunk by chunk so the whole graph is never held as Python objects at once."""
+    start = 0
+    while start < len(lines):
+        end = min(start + size, len(lines))
+        if end < len(lines):
+            subject = lines[end - 1].split(" ", 1)[0]
+            while end < len(lines) and lines[end].startswith(subject + " "):
+                end += 1
+        yield list(ox.parse(("\n".join(lines[start:end]) + "\n").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
+        start = end
+
+
 def graph_files(lines: list[str]) -> dict[str, bytes]:
-    """The three dumps and the JSON-LD context, as bytes, from N-Triples lines."""
-    nt = nt_bytes(lines)
-    triples = parse_nt(nt)
-    ttl = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dict(sorted(rdf_prefixes().items())))
+    """The three dumps and the JSON-LD context, as bytes, from sorted unique N-Triples lines."""
+    lines = sorted(set(lines))
+    compact, dumps, parts = _Compactor(), _encoder(), []
+
+    def triples():
+        for chunk in subject_chunks(lines):
+            parts.extend(_node_json(chunk, compact, dumps))
+            yield from chunk
+
+    ttl = ox.serialize(triples(), format=ox.RdfFormat.TURTLE, prefixes=dict(sorted(rdf_prefixes().items())))
     context = (json.dumps(context_document(), indent=1, sort_keys=True) + "\n").encode("utf-8")
-    return {"graph.ttl": ttl, "graph.nt": nt, "graph.jsonld": jsonld_bytes(triples), "context.jsonld": context}
+    return {"graph.ttl": ttl, "graph.nt": nt_bytes(lines), "graph.jsonld": _jsonld_document(parts),
+            "context.jsonld": context}
