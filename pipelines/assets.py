@@ -25,11 +25,27 @@ def raw_council_documents(context: dg.AssetExecutionContext, settings: PipelineS
     return {"files": files, "quarantine": quarantine}
 
 
-@dg.asset(group_name="core", kinds={"python", "sqlite"},
-          description="Fields, money, posts and people extracted from each document; unchanged documents "
-                      "come from the extraction cache (keyed by bytes, sidecar, path and extractor version).")
+def _signature(settings: PipelineSettings, raw: dict) -> str:
+    return incremental.inputs_signature(raw["files"], raw["quarantine"], settings.include_contact_details,
+                                        settings.max_bytes, settings.base_uri, settings.labels_dir)
+
+
+@dg.multi_asset(
+    outs={"core_document_extractions": dg.AssetOut(
+        group_name="core", kinds={"python", "sqlite"}, is_required=False,
+        description="Fields, money, posts and people extracted from each document; unchanged documents come "
+                    "from the extraction cache (keyed by bytes, sidecar, path and extractor version). Not "
+                    "produced when the inputs are exactly those of the latest release: then nothing "
+                    "downstream runs and nothing is published.")},
+)
 def core_document_extractions(context: dg.AssetExecutionContext, settings: PipelineSettings,
-                              raw_council_documents: dict) -> dict:
+                              raw_council_documents: dict):
+    signature = _signature(settings, raw_council_documents)
+    latest = publish.latest_release(settings.published_path)
+    if incremental.PublishedInputs(settings.cache_path / "published_inputs.json").matches(
+            signature, latest.name if latest else None):
+        context.log.info(f"inputs unchanged since release {latest.name}: nothing to do")
+        return
     cache = incremental.ExtractionCache(settings.cache_path / "extractions.sqlite")
     try:
         extractions, failed, stats = incremental.process(
@@ -37,10 +53,11 @@ def core_document_extractions(context: dg.AssetExecutionContext, settings: Pipel
             settings.max_bytes)
     finally:
         cache.close()
-    context.add_output_metadata({"extracted": stats.extracted, "reused_from_cache": stats.reused,
-                                 "quarantined": stats.quarantined, "extractor_version": extract.EXTRACTOR_VERSION})
-    return {"extractions": extractions, "quarantine": raw_council_documents["quarantine"] + failed,
-            "stats": stats}
+    yield dg.Output({"extractions": extractions, "quarantine": raw_council_documents["quarantine"] + failed,
+                     "stats": stats, "signature": signature},
+                    output_name="core_document_extractions",
+                    metadata={"extracted": stats.extracted, "reused_from_cache": stats.reused,
+                              "quarantined": stats.quarantined, "extractor_version": extract.EXTRACTOR_VERSION})
 
 
 @dg.multi_asset(
@@ -79,11 +96,13 @@ def core_council_decisions_graph(settings: PipelineSettings, core_document_extra
 
 @dg.asset(group_name="out", kinds={"frictionless", "csv", "rdf"},
           ins={**{key: dg.AssetIn(key) for key in TABLE_ASSETS.values()},
-               "core_council_decisions_graph": dg.AssetIn("core_council_decisions_graph")},
+               "core_council_decisions_graph": dg.AssetIn("core_council_decisions_graph"),
+               "core_document_extractions": dg.AssetIn("core_document_extractions")},
           description="The council-decisions Frictionless data package with its linked-data dumps, "
                       "as an immutable versioned release.")
 def out_council_decisions_package(context: dg.AssetExecutionContext, settings: PipelineSettings,
-                                  core_council_decisions_graph: list, **tables_in: pd.DataFrame) -> dg.MaterializeResult:
+                                  core_council_decisions_graph: list, core_document_extractions: dict,
+                                  **tables_in: pd.DataFrame) -> dg.MaterializeResult:
     built = {name: tables_in[key] for name, key in TABLE_ASSETS.items()}
 
     checks = [spec.name for spec in schema_check_specs()] + [graph_check_spec().name]
@@ -99,6 +118,8 @@ def out_council_decisions_package(context: dg.AssetExecutionContext, settings: P
                                      derived_files)
     if result.published or not (settings.published_path / "catalog.ttl").exists():
         catalog.write_catalog(settings.published_path, settings.base_uri, settings.download_base)
+    incremental.PublishedInputs(settings.cache_path / "published_inputs.json").record(
+        core_document_extractions["signature"], result.version)
     context.log.info(result.message)
     return dg.MaterializeResult(metadata={
         "version": result.version or "", "path": str(result.path or ""), "published": result.published,

@@ -6,6 +6,7 @@ traceback. No pipeline logic lives here.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -120,6 +121,8 @@ def run_command(args) -> int:
     job = build_definitions(settings).resolve_job_def(MAIN_JOB)
     started = time.perf_counter()
     run_config = {} if args.verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    if not args.verbose:  # e.g. the notice that skipped steps emitted no check result
+        logging.getLogger("dagster._core.execution.plan.active").setLevel(logging.ERROR)
     with console.status(f"running {MAIN_JOB} on {raw} ..."):
         result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=run_config,
                                         raise_on_error=False)
@@ -137,6 +140,13 @@ def run_command(args) -> int:
     docs = value("raw_council_documents")
     batch = value("core_document_extractions")
     stats = batch["stats"] if batch else None
+    if result.success and docs is not None and batch is None:
+        from .publish import latest_release
+
+        latest = latest_release(published)
+        console.print(f"{len(docs['files']) + len(docs['quarantine'])} files read in {elapsed:.1f} s; inputs "
+                      f"unchanged since release {latest.name if latest else '?'}: nothing published", highlight=False)
+        return 0
     summary = Table(title=f"opendecisions run ({elapsed:.1f} s)", show_header=True)
     summary.add_column("what")
     summary.add_column("count", justify="right")

@@ -9,6 +9,7 @@ same bytes fail the same way). Belongs here: fingerprints, the cache, the batch 
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import pickle
@@ -109,6 +110,45 @@ def schema_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def settings_key_for(include_contact_details: bool, max_bytes: int) -> str:
+    return f"contacts={include_contact_details};max_bytes={max_bytes};schemas={schema_fingerprint()}"
+
+
+def inputs_signature(files: list[RawFile], stray: list[dict], *settings) -> str:
+    """One hash of everything a release is made from: every document's cache key (bytes, sidecar,
+    path, extractor version, schemas), stray files, and the settings that shape the output."""
+    from .publish import pipeline_version
+
+    key = settings_key_for(*settings[:2])
+    h = hashlib.sha256("\0".join(map(str, (pipeline_version(), *settings))).encode())
+    for raw in files:
+        h.update(cache_key(raw, key).encode())
+    for row in sorted(stray, key=lambda r: r["source_path"]):
+        h.update(f"{row['source_path']}\0{row['reason']}".encode())
+    return h.hexdigest()
+
+
+class PublishedInputs:
+    """Remembers which inputs signature the latest release was made from, so a run over the very
+    same inputs can stop before extracting anything."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def matches(self, signature: str, latest_version: str | None) -> bool:
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return latest_version is not None and record == {"signature": signature, "version": latest_version}
+
+    def record(self, signature: str, version: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + f".tmp-{os.getpid()}")
+        tmp.write_text(json.dumps({"signature": signature, "version": version}), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
 def cache_key(raw: RawFile, settings_key: str) -> str:
     return hashlib.sha256("\0".join([raw.sha256, raw.sidecar_sha256 or "", raw.source_path,
                                      extract.EXTRACTOR_VERSION, settings_key]).encode()).hexdigest()
@@ -133,7 +173,7 @@ def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None =
             workers: int | None = None) -> tuple[list[extract.Extraction], list[dict], BatchStats]:
     """Extractions and quarantine rows for a fingerprinted batch; one bad file never stops it.
     Documents not in the cache are extracted in parallel (one process per core by default)."""
-    settings_key = f"contacts={include_contact_details};max_bytes={max_bytes};schemas={schema_fingerprint()}"
+    settings_key = settings_key_for(include_contact_details, max_bytes)
     stats = BatchStats(files=len(files))
     keys = [cache_key(f, settings_key) for f in files]
     cached = cache.get_many(keys) if cache else {}

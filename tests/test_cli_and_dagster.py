@@ -39,7 +39,8 @@ def test_cli_run_publishes_a_valid_package_then_nothing_on_rerun(raw_copy, tmp_p
         assert cli.returncode == 0, cli.stdout[-2000:]
     before = {p.name: p.read_bytes() for p in release.iterdir()}
     second = run_cli("run", "--raw", str(raw_copy), "--published", str(published))
-    assert second.returncode == 0 and "nothing published" in second.stdout
+    assert second.returncode == 0 and "inputs unchanged since release 0.1.0: nothing published" in second.stdout
+    assert "rows: documents" not in second.stdout  # stopped before extracting anything
     assert {p.name: p.read_bytes() for p in release.iterdir()} == before
     assert sorted(p.name for p in (published / "council-decisions").iterdir() if not p.name.startswith(".")) == ["0.1.0", "latest"]
 
