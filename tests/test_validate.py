@@ -44,3 +44,17 @@ def test_clean_tables_pass():
     from conftest import REPO
 
     assert all(not errs for errs in validate_tables(tables_for(REPO / "raw")).values())
+
+
+def test_file_integrity_check_catches_a_tampered_release(raw_copy, tmp_path):
+    import os
+
+    from pipelines.publish import publish_package
+    from pipelines.validate import file_integrity_errors
+
+    result = publish_package(tables_for(raw_copy), tmp_path / "pub")
+    assert file_integrity_errors(result.path) == []
+    target = result.path / "amounts.csv"
+    os.chmod(target, 0o644)
+    target.write_bytes(target.read_bytes().replace(b"216000", b"216001"))
+    assert file_integrity_errors(result.path) == ["amounts: sha256 differs from the descriptor's hash"]
