@@ -155,7 +155,7 @@ def render_report(tables: dict[str, pd.DataFrame], changes: dict, checks: list[s
     out = [f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
            f'content="width=device-width,initial-scale=1"><title>council-decisions {esc(version)} — release report'
            f'</title><style>{CSS}</style></head><body><main>',
-           f'<p class="muted">opendecisions · release report</p><h1>UK council decisions on children\'s services</h1>',
+           '<p class="muted">opendecisions · release report</p><h1>UK council decisions on children\'s services</h1>',
            f'<p>Release <b>{esc(version)}</b>, published {esc(created[:10])}'
            + (f", following release {esc(changes['previous_version'])}" if changes["previous_version"] else "")
            + ". Data: Open Government Licence v3.0. Council register: mySociety (CC-BY-4.0).</p>",

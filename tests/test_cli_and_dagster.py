@@ -4,8 +4,6 @@ import subprocess
 import sys
 
 import dagster as dg
-import pandas as pd
-import pytest
 
 from conftest import REPO
 from pipelines import tables as tables_module

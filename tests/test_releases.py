@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from conftest import DEV, REPO, SEEDS
+from conftest import DEV, REPO
 from pipelines.catalog import catalog_errors
 from pipelines.definitions import MAIN_JOB, build_definitions
 from pipelines.resources import PipelineSettings

@@ -1,7 +1,6 @@
 """The fast validator gives the same verdicts as Frictionless on planted errors."""
 import json
 
-import pandas as pd
 
 from helpers import tables_for
 from pipelines.publish import csv_bytes, descriptor
