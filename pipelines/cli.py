@@ -118,7 +118,7 @@ def run_command(args) -> int:
 
     settings = PipelineSettings(raw_dir=str(raw), published_dir=str(published),
                                 include_contact_details=args.include_contact_details)
-    job = build_definitions(settings).resolve_job_def(MAIN_JOB)
+    job = build_definitions(settings, in_memory=True).resolve_job_def(MAIN_JOB)
     started = time.perf_counter()
     run_config = {} if args.verbose else {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     if not args.verbose:  # e.g. the notice that skipped steps emitted no check result

@@ -7,13 +7,16 @@ from .resources import PipelineSettings
 from .schedules import MAIN_JOB, build_schedule, build_sensor
 
 
-def build_definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
+def build_definitions(settings: PipelineSettings | None = None, in_memory: bool = False) -> dg.Definitions:
+    """`in_memory` keeps asset values in memory between steps: right for one in-process run
+    (`opendecisions run`), where pickling every batch to disk would only cost time and space."""
     all_assets = dg.load_assets_from_modules([asset_module])
     job = dg.define_asset_job(MAIN_JOB, selection=dg.AssetSelection.all(),
                               description="Read raw/, extract, validate and publish the council-decisions package.")
     return dg.Definitions(assets=all_assets, asset_checks=all_checks, jobs=[job],
                           schedules=[build_schedule(job)], sensors=[build_sensor(job)],
-                          resources={"settings": settings or PipelineSettings()})
+                          resources={"settings": settings or PipelineSettings(),
+                                     **({"io_manager": dg.mem_io_manager} if in_memory else {})})
 
 
 defs = build_definitions()
