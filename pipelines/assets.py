@@ -5,12 +5,14 @@ contract resource). out_*: published artefacts. Whole batches flow through each 
 per-document ops or runs, so the fixed Dagster cost is paid once per run.
 """
 
+import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from . import catalog, extract, incremental, publish, rdf, report, tables, validate
+from . import catalog, extract, incremental, publish, rdf, report, shacl, tables, validate
 from .checks import (TABLE_ASSETS, graph_check_result, graph_check_spec, schema_check_results,
                      schema_check_specs)
 from .metadata import resources
@@ -20,7 +22,7 @@ from .resources import PipelineSettings
 @dg.asset(group_name="raw", kinds={"python"},
           description="Fingerprints (SHA-256 of bytes and sidecar) of every file under the raw folder.")
 def raw_council_documents(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dict:
-    files, quarantine = incremental.fingerprint(settings.raw_path)
+    files, quarantine = incremental.fingerprint(settings.raw_path, settings.cache_path / "fingerprints.pickle")
     context.add_output_metadata({"files": len(files), "stray_files": len(quarantine)})
     return {"files": files, "quarantine": quarantine}
 
@@ -33,8 +35,8 @@ def _signature(settings: PipelineSettings, raw: dict) -> str:
 @dg.multi_asset(
     outs={"core_document_extractions": dg.AssetOut(
         group_name="core", kinds={"python", "sqlite"}, is_required=False,
-        description="Fields, money, posts and people extracted from each document; unchanged documents come "
-                    "from the extraction cache (keyed by bytes, sidecar, path and extractor version). Not "
+        description="Fields, money, posts and people extracted from each document, with its linked-data "
+                    "fragment and SHACL verdict; unchanged documents come from the extraction cache (keyed by bytes, sidecar, path and extractor version). Not "
                     "produced when the inputs are exactly those of the latest release: then nothing "
                     "downstream runs and nothing is published.")},
 )
@@ -48,12 +50,12 @@ def core_document_extractions(context: dg.AssetExecutionContext, settings: Pipel
         return
     cache = incremental.ExtractionCache(settings.cache_path / "extractions.sqlite")
     try:
-        extractions, failed, stats = incremental.process(
+        documents, failed, stats = incremental.process(
             settings.raw_path, raw_council_documents["files"], cache, settings.include_contact_details,
-            settings.max_bytes)
+            settings.max_bytes, base_uri=settings.base_uri)
     finally:
         cache.close()
-    yield dg.Output({"extractions": extractions, "quarantine": raw_council_documents["quarantine"] + failed,
+    yield dg.Output({"documents": documents, "quarantine": raw_council_documents["quarantine"] + failed,
                      "stats": stats, "signature": signature},
                     output_name="core_document_extractions",
                     metadata={"extracted": stats.extracted, "reused_from_cache": stats.reused,
@@ -66,7 +68,7 @@ def core_document_extractions(context: dg.AssetExecutionContext, settings: Pipel
     check_specs=schema_check_specs(),
 )
 def core_council_decisions_tables(settings: PipelineSettings, core_document_extractions: dict):
-    built = tables.build_tables(core_document_extractions["extractions"], core_document_extractions["quarantine"],
+    built = tables.build_tables(core_document_extractions["documents"], core_document_extractions["quarantine"],
                                 settings.base_uri)
     for name, key in TABLE_ASSETS.items():
         yield dg.Output(built[name], output_name=key, metadata={"rows": len(built[name])})
@@ -76,22 +78,29 @@ def core_council_decisions_tables(settings: PipelineSettings, core_document_extr
 @dg.multi_asset(
     outs={"core_council_decisions_graph": dg.AssetOut(
         group_name="core", kinds={"rdf"},
-        description="The validated tables as RDF (sorted N-Triples), following the schemas' rdf mappings.")},
-    ins={**{key: dg.AssetIn(key) for key in TABLE_ASSETS.values()},
+        description="The validated tables as RDF, following the schemas' rdf mappings: the dumps' files, "
+                    "streamed from each document's cached fragment into a work folder.")},
+    ins={"core_organisations": dg.AssetIn("core_organisations"),
          "core_document_extractions": dg.AssetIn("core_document_extractions")},
     check_specs=[graph_check_spec()],
 )
 def core_council_decisions_graph(settings: PipelineSettings, core_document_extractions: dict,
-                                 **tables_in: pd.DataFrame):
-    built = {name: tables_in[key] for name, key in TABLE_ASSETS.items()}
-    lines = rdf.graph_lines(built, settings.base_uri)
-    yield dg.Output(lines, output_name="core_council_decisions_graph", metadata={"triples": len(lines)})
-    # SHACL scales with what changed: documents reused from the cache were checked when extracted
-    # (the cache key covers the shapes and mappings), so only this run's fresh documents are checked.
-    fresh = core_document_extractions["stats"].fresh_documents
-    scope = tables.for_documents(built, fresh)
-    yield graph_check_result(rdf.nt_bytes(rdf.graph_lines(scope, settings.base_uri)), len(fresh),
-                             len(built["documents"]))
+                                 core_organisations: pd.DataFrame):
+    documents = core_document_extractions["documents"]
+    spool = settings.cache_path / "graph-spool" / f"{os.getpid()}"
+    shutil.rmtree(spool, ignore_errors=True)
+    cache = incremental.ExtractionCache(settings.cache_path / "extractions.sqlite")
+    try:
+        writer, common = incremental.write_graph(documents, core_organisations, spool, settings.base_uri, cache)
+    finally:
+        cache.close()
+    writer.pause()
+    yield dg.Output({"folder": str(spool), "triples": writer.triples}, output_name="core_council_decisions_graph",
+                    metadata={"triples": writer.triples})
+    # SHACL scales with what changed: each document was checked (in the extraction workers) when it
+    # was extracted, and the verdict is cached with it; what no document owns is checked here.
+    yield graph_check_result([v for d in documents for v in d.violations] + shacl.graph_errors_fast(rdf.nt_bytes(common)),
+                             len(core_document_extractions["stats"].fresh_documents), len(documents))
 
 
 @dg.asset(group_name="out", kinds={"frictionless", "csv", "rdf"},
@@ -101,7 +110,7 @@ def core_council_decisions_graph(settings: PipelineSettings, core_document_extra
           description="The council-decisions Frictionless data package with its linked-data dumps, "
                       "as an immutable versioned release.")
 def out_council_decisions_package(context: dg.AssetExecutionContext, settings: PipelineSettings,
-                                  core_council_decisions_graph: list, core_document_extractions: dict,
+                                  core_council_decisions_graph: dict, core_document_extractions: dict,
                                   **tables_in: pd.DataFrame) -> dg.MaterializeResult:
     built = {name: tables_in[key] for name, key in TABLE_ASSETS.items()}
 
@@ -109,13 +118,16 @@ def out_council_decisions_package(context: dg.AssetExecutionContext, settings: P
 
     def derived_files(version: str, created: str, change_doc: dict) -> dict[str, bytes]:
         run = rdf.release_lines(settings.base_uri, version, created, publish.pipeline_version(), built["documents"])
-        files = rdf.graph_files(core_council_decisions_graph + run)
+        files: dict = rdf.GraphWriter.resume(Path(core_council_decisions_graph["folder"]), run).close()
         score = report.extraction_score(built, Path(settings.labels_dir))
         files["report.html"] = report.render_report(built, change_doc, checks, score)
         return files
 
-    result = publish.publish_package(built, settings.published_path, validate.frictionless_package_errors,
-                                     derived_files)
+    try:
+        result = publish.publish_package(built, settings.published_path, validate.frictionless_package_errors,
+                                         derived_files)
+    finally:
+        shutil.rmtree(core_council_decisions_graph["folder"], ignore_errors=True)
     if result.published or not (settings.published_path / "catalog.ttl").exists():
         catalog.write_catalog(settings.published_path, settings.base_uri, settings.download_base)
     incremental.PublishedInputs(settings.cache_path / "published_inputs.json").record(

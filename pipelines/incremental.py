@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 
-from . import extract, ingest
-from .metadata import SCHEMA_DIR
+from . import extract, ingest, rdf, shacl, tables
+from .metadata import SCHEMA_DIR, resources
 
 PARALLEL_MIN = 200  # below this, starting worker processes costs more than it saves
+CHUNK = 200  # documents a worker takes at once (and SHACL-checks together)
+CACHE_FORMAT = "2"  # bump when what the cache stores changes shape
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,17 @@ class RawFile:
 
 
 @dataclass
+class DocumentRows:
+    """A document that came through extraction: its table rows (cell-text tuples), its SHACL
+    verdict, and the cache key under which its linked-data fragment is stored."""
+
+    document_id: str
+    key: str
+    rows: dict[str, list[tuple]]
+    violations: tuple[str, ...] = ()
+
+
+@dataclass
 class BatchStats:
     files: int = 0
     reused: int = 0
@@ -45,22 +58,69 @@ class BatchStats:
     fresh_documents: list = field(default_factory=list)  # IDs of documents extracted (not reused) this run
 
 
-def fingerprint(raw_dir: Path) -> tuple[list[RawFile], list[dict]]:
-    """Hash every candidate document (and its sidecar); stray sidecars become quarantine rows."""
+def _file_hash(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _stat_key(st: os.stat_result) -> tuple:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def fingerprint(raw_dir: Path, stat_cache: Path | None = None) -> tuple[list[RawFile], list[dict]]:
+    """Hash every candidate document (and its sidecar); stray sidecars become quarantine rows.
+
+    With `stat_cache`, a file whose size, times and inode are those recorded with its hash is not
+    read again (git's index does the same): a no-change run over 100,000 files only stats them."""
     paths, quarantine = ingest.discover(raw_dir)
+    known = _load_stat_cache(stat_cache)
+    seen: dict[str, tuple] = {}
+
+    def sha(path: Path) -> tuple[str, int]:
+        st = path.stat()
+        key = _stat_key(st)
+        rel = ingest.relative(path, raw_dir)
+        hit = known.get(rel)
+        digest = hit[1] if hit and hit[0] == key else _file_hash(str(path))
+        seen[rel] = (key, digest)
+        return digest, st.st_size
+
     files = []
     for path in paths:
         rel = ingest.relative(path, raw_dir)
         try:
-            data = path.read_bytes()
+            digest, size = sha(path)
         except OSError as exc:
             quarantine.append({"source_path": rel, "reason": "unreadable",
                                "detail": f"{type(exc).__name__}: {exc.strerror or exc}", "sha256": None})
             continue
         sidecar = path.with_name(path.stem + ingest.SIDECAR_SUFFIX)
-        side = hashlib.sha256(sidecar.read_bytes()).hexdigest() if sidecar.exists() else None
-        files.append(RawFile(rel, hashlib.sha256(data).hexdigest(), side, len(data)))
+        try:
+            side = sha(sidecar)[0]
+        except FileNotFoundError:
+            side = None
+        except OSError as exc:
+            quarantine.append({"source_path": rel, "reason": "unreadable",
+                               "detail": f"sidecar: {type(exc).__name__}: {exc.strerror or exc}", "sha256": digest})
+            continue
+        files.append(RawFile(rel, digest, side, size))
+    if stat_cache is not None and seen != known:
+        _write_atomic(stat_cache, pickle.dumps(seen, protocol=5))
     return files, quarantine
+
+
+def _load_stat_cache(path: Path | None) -> dict:
+    try:
+        return pickle.loads(path.read_bytes()) if path else {}
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        return {}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def folder_signature(raw_dir: Path) -> str:
@@ -73,27 +133,36 @@ def folder_signature(raw_dir: Path) -> str:
 
 
 class ExtractionCache:
-    """SQLite store of per-document results: an Extraction or a quarantine row."""
+    """SQLite store of per-document results (rows and SHACL verdict, or a quarantine row) and,
+    apart, of their linked-data fragments, which only the graph step reads."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path))
         self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB NOT NULL)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, payload BLOB NOT NULL)")
 
-    def get_many(self, keys: list[str]) -> dict[str, object]:
-        found = {}
+    def _get(self, table: str, keys: list[str]):
         for start in range(0, len(keys), 500):
             chunk = keys[start: start + 500]
-            rows = self.db.execute(f"SELECT key, payload FROM results WHERE key IN ({','.join('?' * len(chunk))})",
-                                   chunk)
-            found.update((k, pickle.loads(zlib.decompress(v))) for k, v in rows)
-        return found
+            yield from self.db.execute(
+                f"SELECT key, payload FROM {table} WHERE key IN ({','.join('?' * len(chunk))})", chunk)
 
-    def put_many(self, items: dict[str, object]) -> None:
+    def get_many(self, keys: list[str]) -> dict[str, object]:
+        return {k: pickle.loads(zlib.decompress(v)) for k, v in self._get("results", keys)}
+
+    def fragments(self, keys: list[str]) -> dict[str, rdf.Fragment]:
+        return {k: pickle.loads(zlib.decompress(v)) for k, v in self._get("fragments", keys)}
+
+    def put_many(self, items: dict[str, object], fragments: dict[str, bytes] | None = None) -> None:
+        """`fragments` arrive already compressed (by the worker that made them)."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)",
                                 ((k, zlib.compress(pickle.dumps(v, protocol=5), 1)) for k, v in items.items()))
+            if fragments:
+                self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", fragments.items())
 
     def close(self) -> None:
         self.db.close()
@@ -110,8 +179,8 @@ def schema_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def settings_key_for(include_contact_details: bool, max_bytes: int) -> str:
-    return f"contacts={include_contact_details};max_bytes={max_bytes};schemas={schema_fingerprint()}"
+def settings_key_for(include_contact_details: bool, max_bytes: int, base_uri: str = tables.DEFAULT_BASE_URI) -> str:
+    return f"contacts={include_contact_details};max_bytes={max_bytes};base={base_uri};schemas={schema_fingerprint()}"
 
 
 def inputs_signature(files: list[RawFile], stray: list[dict], *settings) -> str:
@@ -119,7 +188,7 @@ def inputs_signature(files: list[RawFile], stray: list[dict], *settings) -> str:
     path, extractor version, schemas), stray files, and the settings that shape the output."""
     from .publish import pipeline_version
 
-    key = settings_key_for(*settings[:2])
+    key = settings_key_for(*settings[:3])
     h = hashlib.sha256("\0".join(map(str, (pipeline_version(), *settings))).encode())
     for raw in files:
         h.update(cache_key(raw, key).encode())
@@ -151,39 +220,112 @@ class PublishedInputs:
 
 def cache_key(raw: RawFile, settings_key: str) -> str:
     return hashlib.sha256("\0".join([raw.sha256, raw.sidecar_sha256 or "", raw.source_path,
-                                     extract.EXTRACTOR_VERSION, settings_key]).encode()).hexdigest()
+                                     extract.EXTRACTOR_VERSION, CACHE_FORMAT, settings_key]).encode()).hexdigest()
 
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def _extract_many(raw_dir: Path, todo: list[RawFile], include_contact_details: bool, max_bytes: int,
-                  workers: int) -> list:
-    """Extract documents, across `workers` processes when the batch is big enough to pay for them."""
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs to turn raw files into rows, fragments and SHACL verdicts."""
+
+    raw_dir: Path
+    include_contact_details: bool
+    max_bytes: int
+    base_uri: str
+
+
+def _process_chunk(job: _Job, chunk: list[tuple[RawFile, str]]) -> list[tuple[str, object, bytes | None]]:
+    """(key, DocumentRows or quarantine row, compressed fragment or None) for each file of a chunk.
+
+    The chunk's triples are SHACL-checked together, with the councils and shared nodes they
+    point at, so graph checking is spread over the workers and paid only for changed documents."""
+    results: dict[str, object] = {}
+    fragments: dict[str, rdf.Fragment] = {}
+    for raw, key in chunk:
+        result = _extract_one(job.raw_dir, raw, job.include_contact_details, job.max_bytes)
+        if not isinstance(result, dict):
+            rows = tables.document_rows(result)
+            try:
+                fragments[key] = rdf.document_fragment(rows, job.base_uri)
+                result = DocumentRows(result.document["document_id"], key, rows)
+            except Exception as exc:  # a record the mapping cannot express quarantines its document only
+                result = {"source_path": raw.source_path, "reason": "extraction_error",
+                          "detail": f"linked data: {type(exc).__name__}: {exc}", "sha256": raw.sha256}
+        results[key] = result
+    documents = [r for r in results.values() if isinstance(r, DocumentRows)]
+    for key, violations in shacl_by_document(fragments, documents, job.base_uri).items():
+        results[key].violations = violations
+    return [(key, result, zlib.compress(pickle.dumps(fragments[key], protocol=5), 1) if key in fragments else None)
+            for key, result in results.items()]
+
+
+def shacl_by_document(fragments: dict[str, rdf.Fragment], docs: list[DocumentRows], base_uri: str) -> dict[str, tuple]:
+    """SHACL violations of some documents' triples, checked in one store, attributed to the
+    document whose record is the focus node."""
+    if not fragments:
+        return {}
+    council_col = resources()["documents"].columns.index("council_id")
+    councils = {d.rows["documents"][0][council_col] for d in docs}
+    organisations = tables.frame_from_tuples("organisations", [
+        tables.row_tuple("organisations", r) for r in tables.organisation_rows(councils, base_uri)])
+    shared = {line for f in fragments.values() for line in f.shared}
+    context = "\n".join(rdf.global_lines(organisations, shared, base_uri)).encode("utf-8") + b"\n"
+    nt = b"".join(f.nt for f in fragments.values()) + context
+    owner = {}
+    for key, f in fragments.items():
+        for line in f.nt.split(b"\n"):
+            if line:
+                owner[line[1: line.index(b">")].decode("utf-8")] = key
+    found: dict[str, list[str]] = {}
+    for focus, path, kind in shacl.violations(nt):
+        if focus in owner:
+            found.setdefault(owner[focus], []).append(f"{focus} {path}: violates sh:{kind}")
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start: start + size]
+
+
+def _run_chunks(job: _Job, todo: list[tuple[RawFile, str]], workers: int):
+    """Process chunks of documents, across `workers` processes when the batch is big enough to pay
+    for them; results come back in input order, a chunk at a time, so memory stays bounded."""
     if workers <= 1 or len(todo) < PARALLEL_MIN:
-        return [_extract_one(raw_dir, raw, include_contact_details, max_bytes) for raw in todo]
-    job = partial(_extract_one, raw_dir, include_contact_details=include_contact_details, max_bytes=max_bytes)
+        for chunk in _chunks(todo, CHUNK):
+            yield _process_chunk(job, chunk)
+        return
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(job, todo, chunksize=max(16, min(256, len(todo) // (workers * 8) or 1))))
+        yield from pool.map(partial(_process_chunk, job), _chunks(todo, CHUNK))
 
 
 def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None = None,
             include_contact_details: bool = False, max_bytes: int = ingest.DEFAULT_MAX_BYTES,
-            workers: int | None = None) -> tuple[list[extract.Extraction], list[dict], BatchStats]:
-    """Extractions and quarantine rows for a fingerprinted batch; one bad file never stops it.
-    Documents not in the cache are extracted in parallel (one process per core by default)."""
-    settings_key = settings_key_for(include_contact_details, max_bytes)
+            workers: int | None = None, base_uri: str = tables.DEFAULT_BASE_URI,
+            progress=None) -> tuple[list[DocumentRows], list[dict], BatchStats]:
+    """Rows and quarantine rows for a fingerprinted batch; one bad file never stops it.
+    Documents not in the cache are extracted, mapped to RDF and SHACL-checked in parallel (one
+    process per core by default); their fragments go straight to the cache, not to memory."""
+    settings_key = settings_key_for(include_contact_details, max_bytes, base_uri)
     stats = BatchStats(files=len(files))
     keys = [cache_key(f, settings_key) for f in files]
     cached = cache.get_many(keys) if cache else {}
     missing = [(raw, key) for raw, key in zip(files, keys) if key not in cached]
-    done = _extract_many(raw_dir, [raw for raw, _ in missing], include_contact_details, max_bytes,
-                         default_workers() if workers is None else workers)
-    fresh = {key: result for (_, key), result in zip(missing, done)}
+    job = _Job(raw_dir, include_contact_details, max_bytes, base_uri)
+    fresh: dict[str, object] = {}
+    for chunk in _run_chunks(job, missing, default_workers() if workers is None else workers):
+        fresh.update((key, result) for key, result, _ in chunk)
+        if cache:
+            cache.put_many({key: result for key, result, _ in chunk},
+                           {key: frag for key, _, frag in chunk if frag is not None})
+        if progress:
+            progress(len(chunk))
     stats.extracted = len(fresh)
-    stats.fresh_documents = sorted(r.document["document_id"] for r in fresh.values() if not isinstance(r, dict))
-    extractions, quarantine = [], []
+    stats.fresh_documents = sorted(r.document_id for r in fresh.values() if isinstance(r, DocumentRows))
+    documents, quarantine = [], []
     first_path: dict[str, str] = {}
     for raw, key in zip(files, keys):
         if raw.sha256 in first_path:
@@ -200,10 +342,26 @@ def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None =
             stats.quarantined += 1
         else:
             first_path[raw.sha256] = raw.source_path
-            extractions.append(result)
-    if cache and fresh:
-        cache.put_many(fresh)
-    return extractions, quarantine, stats
+            documents.append(result)
+    return documents, quarantine, stats
+
+
+def write_graph(documents: list[DocumentRows], organisations, folder: Path, base_uri: str,
+                cache: ExtractionCache | None = None) -> tuple[rdf.GraphWriter, list[str]]:
+    """Stream every document's fragment (from the cache, or made again when there is none) into
+    the dump files, then what no document owns. Returns the open writer (the release adds its
+    PROV before closing it) and the lines no document owns (for their own SHACL check)."""
+    writer = rdf.GraphWriter(folder)
+    shared: set[str] = set()
+    for chunk in _chunks(documents, 500):
+        stored = cache.fragments([d.key for d in chunk]) if cache else {}
+        for doc in chunk:
+            fragment = stored.get(doc.key) or rdf.document_fragment(doc.rows, base_uri)
+            shared.update(fragment.shared)
+            writer.add(fragment)
+    common = rdf.global_lines(organisations, shared, base_uri)
+    writer.add(rdf.fragment_of(common))
+    return writer, common
 
 
 def _extract_one(raw_dir: Path, raw: RawFile, include_contact_details: bool = False,
@@ -223,8 +381,10 @@ def _extract_one(raw_dir: Path, raw: RawFile, include_contact_details: bool = Fa
 
 
 def process_folder(raw_dir: Path, cache: ExtractionCache | None = None, include_contact_details: bool = False,
-                   max_bytes: int = ingest.DEFAULT_MAX_BYTES, workers: int | None = None):
+                   max_bytes: int = ingest.DEFAULT_MAX_BYTES, workers: int | None = None,
+                   base_uri: str = tables.DEFAULT_BASE_URI):
     """Fingerprint and process a whole folder (the path tests and benchmarks use)."""
     files, quarantine = fingerprint(raw_dir)
-    extractions, more, stats = process(raw_dir, files, cache, include_contact_details, max_bytes, workers=workers)
-    return extractions, quarantine + more, stats
+    documents, more, stats = process(raw_dir, files, cache, include_contact_details, max_bytes, workers=workers,
+                                     base_uri=base_uri)
+    return documents, quarantine + more, stats

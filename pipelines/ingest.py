@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -54,7 +55,13 @@ def discover(raw_dir: Path) -> tuple[list[Path], list[dict]]:
         raise FileNotFoundError(f"raw folder not found: {raw_dir}")
     if not raw_dir.is_dir():
         raise NotADirectoryError(f"raw folder is not a directory: {raw_dir}")
-    files = sorted(p for p in raw_dir.rglob("*") if p.is_file() and not _hidden(p, raw_dir))
+    found = []  # (path relative to raw_dir as a list of parts, absolute path)
+    for folder, dirs, names in os.walk(raw_dir):  # several times faster than rglob at 100,000 files
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        parts = Path(folder).relative_to(raw_dir).parts
+        found.extend((parts + (n,), os.path.join(folder, n)) for n in names
+                     if not n.startswith(".") and os.path.isfile(os.path.join(folder, n)))
+    files = [Path(path) for _, path in sorted(found)]
     documents, quarantine = [], []
     stems = {(p.parent, p.stem) for p in files if not p.name.endswith(SIDECAR_SUFFIX)}
     for path in files:
@@ -66,10 +73,6 @@ def discover(raw_dir: Path) -> tuple[list[Path], list[dict]]:
             continue
         documents.append(path)
     return documents, quarantine
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def relative(path: Path, root: Path) -> str:

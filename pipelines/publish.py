@@ -91,7 +91,8 @@ def created_timestamp(tables: dict[str, pd.DataFrame]) -> str:
 
 FILE_RESOURCES = {  # extra files in a release: file name -> (resource name, format, media type, title)
     "graph.ttl": ("graph-turtle", "ttl", "text/turtle", "Linked data (Turtle)"),
-    "graph.nt": ("graph-ntriples", "nt", "application/n-triples", "Linked data (N-Triples, sorted)"),
+    "graph.nt": ("graph-ntriples", "nt", "application/n-triples",
+                 "Linked data (N-Triples: each document's triples together, sorted within it)"),
     "graph.jsonld": ("graph-jsonld", "jsonld", "application/ld+json", "Linked data (JSON-LD)"),
     "context.jsonld": ("jsonld-context", "jsonld", "application/ld+json", "JSON-LD context of graph.jsonld"),
     "CHANGELOG.md": ("changelog", "md", "text/markdown", "What changed since the previous release"),
@@ -100,8 +101,14 @@ FILE_RESOURCES = {  # extra files in a release: file name -> (resource name, for
 }
 
 
+def file_facts(path: Path) -> tuple[str, int]:
+    """sha256 and size of a file, read in blocks (dumps run to gigabytes)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest(), os.fstat(f.fileno()).st_size
+
+
 def descriptor(version: str, tables: dict[str, pd.DataFrame], files: dict[str, bytes], created: str,
-               extra: dict[str, bytes] | None = None) -> dict:
+               extra: dict[str, Path] | None = None) -> dict:
     meta = package_metadata()
     res_list = []
     for name, res in resources().items():
@@ -112,11 +119,11 @@ def descriptor(version: str, tables: dict[str, pd.DataFrame], files: dict[str, b
             "hash": f"sha256:{hashlib.sha256(data).hexdigest()}", "bytes": len(data),
             "schema": res.table_schema,
         })
-    for filename, data in (extra or {}).items():
+    for filename, path in (extra or {}).items():
         name, fmt, mediatype, title = FILE_RESOURCES[filename]
+        digest, size = file_facts(path)
         res_list.append({"name": name, "title": title, "path": filename, "format": fmt, "mediatype": mediatype,
-                         "encoding": "utf-8", "hash": f"sha256:{hashlib.sha256(data).hexdigest()}",
-                         "bytes": len(data)})
+                         "encoding": "utf-8", "hash": f"sha256:{digest}", "bytes": size})
     sources = [{"title": "UK council decision documents (see documents.source_url)"},
                {"title": "mySociety UK Local Authority Names and Codes (CC-BY-4.0)",
                 "path": "https://github.com/mysociety/uk_local_authority_names_and_codes"}]
@@ -159,8 +166,9 @@ def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, valida
                     extra_files=None) -> PublishResult:
     """Write a new release unless nothing changed; never overwrite an existing release.
 
-    `extra_files(version, created, changes) -> {file name: bytes}` adds files derived from the
-    tables (linked-data dumps, the report); whether anything changed is judged on the tables alone.
+    `extra_files(version, created, changes) -> {file name: bytes or Path}` adds files derived from
+    the tables (linked-data dumps, the report); a Path is moved in, not copied. Whether anything
+    changed is judged on the tables alone.
     One publisher at a time: an exclusive lock on the release folder serialises concurrent runs.
 
     `validator(descriptor_path) -> list[str]` checks the written package before it is moved into
@@ -205,8 +213,11 @@ def _publish_locked(root: Path, tables, published_dir: Path, validator, extra_fi
                  "changes.json": changes.changes_json_bytes(change_doc)}
         extra.update(extra_files(version, created, change_doc) if extra_files else {})
         for filename, data in extra.items():
-            (tmp / filename).write_bytes(data)
-        desc = descriptor(version, tables, files, created, extra)
+            if isinstance(data, Path):
+                shutil.move(data, tmp / filename)
+            else:
+                (tmp / filename).write_bytes(data)
+        desc = descriptor(version, tables, files, created, {filename: tmp / filename for filename in extra})
         (tmp / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / CSV_ZIP).write_bytes(csv_zip_bytes(tmp))  # the whole CSV package in one download
         if validator:

@@ -5,14 +5,19 @@ template and, per field, the property it becomes (`rdf:` keys in schemas/*.schem
 schemas/concepts.yaml holds the SKOS schemes. This module only follows those descriptions, so
 the graph can never say something the tables do not.
 
-Triples are produced as canonical N-Triples lines and sorted, so identical tables give identical
-bytes; pyoxigraph writes the Turtle, and the JSON-LD is compacted with our own context.
+Each document's triples are made once, as canonical N-Triples lines, then as Turtle (pyoxigraph)
+and compact JSON-LD (our context): a Fragment. The dumps are the documents' fragments in source
+order followed by what no document owns (concepts, councils, shared nodes, the release's PROV),
+appended to files, so identical inputs give identical bytes and memory does not grow with the graph.
 Belongs here: URIs, triples, dumps. Not here: SHACL (validate_graph), SPARQL (sparql.py).
 """
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
@@ -22,6 +27,7 @@ from .metadata import concept_schemes, resources, rdf_prefixes
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 DATATYPES = {"integer": XSD + "integer", "number": XSD + "decimal", "boolean": XSD + "boolean",
              "date": XSD + "date", "datetime": XSD + "dateTime"}
 GRAPH_FILES = {"graph.ttl": "text/turtle", "graph.nt": "application/n-triples",
@@ -71,7 +77,8 @@ class UriMinter:
         return self.base + template.format(**{**row, "slug": slug(value), "value": value})
 
 
-def _value_lines(subject: str, spec, value: str, ftype: str, row: dict, minter: UriMinter, out: list[str]):
+def _value_lines(subject: str, spec, value: str, ftype: str, row: dict, minter: UriMinter, out: list[str],
+                 shared: list[str]):
     if isinstance(spec, (str, list)):
         for prop in [spec] if isinstance(spec, str) else spec:
             out.append(f"{subject} {iri(expand(prop))} {literal(value, DATATYPES.get(ftype))} .")
@@ -95,39 +102,52 @@ def _value_lines(subject: str, spec, value: str, ftype: str, row: dict, minter: 
                 continue
             node = iri(minter.node(spec["node"], row, item))
             out.append(f"{subject} {prop} {node} .")
+            # a node minted per document (a checksum) travels with its record; one that many
+            # documents share (a role, a committee) is described once for the whole graph
+            about = out if "{document_id}" in spec["node"] else shared
             if spec.get("nodeClass"):
-                out.append(f"{node} <{RDF_TYPE}> {iri(expand(spec['nodeClass']))} .")
+                about.append(f"{node} <{RDF_TYPE}> {iri(expand(spec['nodeClass']))} .")
             if spec.get("valueProperty"):
-                out.append(f"{node} {iri(expand(spec['valueProperty']))} {literal(item)} .")
+                about.append(f"{node} {iri(expand(spec['valueProperty']))} {literal(item)} .")
             for p, const in (spec.get("constants") or {}).items():
-                out.append(f"{node} {iri(expand(p))} {iri(expand(const))} .")
+                about.append(f"{node} {iri(expand(p))} {iri(expand(const))} .")
             for p, link in (spec.get("links") or {}).items():
                 target = minter.resource(link["ref"], {resources()[link["ref"]].primary_key[0]: row[link["column"]]})
-                out.append(f"{node} {iri(expand(p))} {iri(target)} .")
+                about.append(f"{node} {iri(expand(p))} {iri(target)} .")
+
+
+@lru_cache(maxsize=None)
+def _mapping(name: str) -> tuple:
+    """A resource's rdf mapping, with CURIEs expanded once rather than per row."""
+    res = resources()[name]
+    mapping = res.rdf or {}
+    classes = tuple(iri(expand(c)) for c in mapping.get("class", []))
+    constants = tuple((iri(expand(p)), literal(v)) for p, v in (mapping.get("constants") or {}).items())
+    fields = tuple((f["name"], f["rdf"], f.get("type", "string")) for f in res.fields if f.get("rdf"))
+    return bool(mapping), classes, constants, fields, mapping.get("derivedFrom")
+
+
+def row_lines(name: str, row: dict, minter: UriMinter, out: list[str], shared: list[str]) -> None:
+    """Append one record's triples to `out` (and those about shared nodes to `shared`)."""
+    mapped, classes, constants, fields, derived = _mapping(name)
+    if not mapped:
+        return
+    row = {k: v for k, v in row.items() if v is not None and v == v and v != ""}
+    subject = iri(minter.resource(name, row))
+    out.extend(f"{subject} <{RDF_TYPE}> {c} ." for c in classes)
+    out.extend(f"{subject} {p} {v} ." for p, v in constants)
+    if derived and derived in row:
+        out.append(f"{subject} <{PROV_DERIVED}> {iri(minter.resource('documents', {'document_id': row[derived]}))} .")
+    for col, spec, ftype in fields:
+        if col in row:
+            _value_lines(subject, spec, str(row[col]), ftype, row, minter, out, shared)
 
 
 def table_lines(name: str, df: pd.DataFrame, minter: UriMinter) -> list[str]:
     """N-Triples lines for one resource, following its schema's rdf mapping."""
-    res = resources()[name]
-    mapping = res.rdf
-    if not mapping:
-        return []
     out: list[str] = []
-    classes = [iri(expand(c)) for c in mapping.get("class", [])]
-    constants = [(iri(expand(p)), literal(v)) for p, v in (mapping.get("constants") or {}).items()]
-    fields = [(f["name"], f["rdf"], f.get("type", "string")) for f in res.fields if f.get("rdf")]
-    derived = mapping.get("derivedFrom")
-    derived_prop = iri(expand("prov:wasDerivedFrom"))
     for row in df.to_dict("records"):
-        row = {k: v for k, v in row.items() if v is not None and v == v and v != ""}
-        subject = iri(minter.resource(name, row))
-        out.extend(f"{subject} <{RDF_TYPE}> {c} ." for c in classes)
-        out.extend(f"{subject} {p} {v} ." for p, v in constants)
-        if derived and derived in row:
-            out.append(f"{subject} {derived_prop} {iri(minter.resource('documents', {'document_id': row[derived]}))} .")
-        for col, spec, ftype in fields:
-            if col in row:
-                _value_lines(subject, spec, str(row[col]), ftype, row, minter, out)
+        row_lines(name, row, minter, out, out)
     return out
 
 
@@ -252,31 +272,115 @@ def jsonld_bytes(triples) -> bytes:
     return _jsonld_document(_node_json(triples, _Compactor(), _encoder()))
 
 
-def subject_chunks(lines: list[str], size: int = 50_000):
-    """Sorted N-Triples lines in chunks of about `size`, never splitting one subject's lines,
-    parsed chunk by chunk so the whole graph is never held as Python objects at once."""
-    start = 0
-    while start < len(lines):
-        end = min(start + size, len(lines))
-        if end < len(lines):
-            subject = lines[end - 1].split(" ", 1)[0]
-            while end < len(lines) and lines[end].startswith(subject + " "):
-                end += 1
-        yield list(ox.parse(("\n".join(lines[start:end]) + "\n").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
-        start = end
+@dataclass(frozen=True)
+class Fragment:
+    """One document's share of the dumps, made once (in a worker, then cached) and concatenated
+    into the release files: the dumps never need the whole graph in memory or a global sort."""
+
+    nt: bytes  # its records' triples, sorted unique N-Triples lines
+    ttl: bytes  # the same triples as Turtle statements, without @prefix lines
+    jsonld: bytes  # the same triples as compact JSON-LD node objects, one per line, comma-separated
+    shared: tuple[str, ...]  # N-Triples lines about nodes other documents share too (roles, committees)
+    triples: int
 
 
-def graph_files(lines: list[str]) -> dict[str, bytes]:
-    """The three dumps and the JSON-LD context, as bytes, from sorted unique N-Triples lines."""
+@lru_cache(maxsize=4)
+def _minter(base_uri: str) -> UriMinter:
+    return UriMinter(base_uri)
+
+
+@lru_cache(maxsize=1)
+def _compact_tools():
+    return _Compactor(), _encoder()
+
+
+def _turtle_prefixes() -> dict[str, str]:
+    return dict(sorted(rdf_prefixes().items()))
+
+
+def fragment_of(lines, shared=()) -> Fragment:
+    """The three serialisations of some N-Triples lines."""
     lines = sorted(set(lines))
-    compact, dumps, parts = _Compactor(), _encoder(), []
+    nt = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    triples = list(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)) if lines else []
+    ttl = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_turtle_prefixes()) if triples else b""
+    ttl = b"".join(line for line in ttl.splitlines(keepends=True) if not line.startswith(b"@prefix "))
+    compact, dumps = _compact_tools()
+    jsonld = ",\n".join(_node_json(triples, compact, dumps)).encode("utf-8")
+    return Fragment(nt, ttl, jsonld, tuple(sorted(set(shared))), len(lines))
 
-    def triples():
-        for chunk in subject_chunks(lines):
-            parts.extend(_node_json(chunk, compact, dumps))
-            yield from chunk
 
-    ttl = ox.serialize(triples(), format=ox.RdfFormat.TURTLE, prefixes=dict(sorted(rdf_prefixes().items())))
-    context = (json.dumps(context_document(), indent=1, sort_keys=True) + "\n").encode("utf-8")
-    return {"graph.ttl": ttl, "graph.nt": nt_bytes(lines), "graph.jsonld": _jsonld_document(parts),
-            "context.jsonld": context}
+def document_fragment(rows: dict[str, list[tuple]], base_uri: str) -> Fragment:
+    """The triples of one document's records (cell-text tuples per table, see tables.document_rows)."""
+    minter = _minter(base_uri)
+    own: list[str] = []
+    shared: list[str] = []
+    for name, tuples in rows.items():
+        columns = resources()[name].columns
+        for values in tuples:
+            row_lines(name, dict(zip(columns, values)), minter, own, shared)
+    return fragment_of(own, shared)
+
+
+def global_lines(organisations: pd.DataFrame, shared, base_uri: str) -> list[str]:
+    """What belongs to no one document: the concept schemes, the councils, shared nodes."""
+    minter = _minter(base_uri)
+    return concept_lines(minter) + table_lines("organisations", organisations, minter) + list(shared)
+
+
+class GraphWriter:
+    """Writes graph.nt, graph.ttl and graph.jsonld (and context.jsonld) into a folder by appending
+    fragments, so memory stays flat however big the graph is. Same fragments in the same order
+    give the same bytes."""
+
+    def __init__(self, folder: Path, _resume: tuple[bool, int] | None = None):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        mode = "ab" if _resume else "wb"
+        self.nt = open(folder / "graph.nt", mode)
+        self.ttl = open(folder / "graph.ttl", mode)
+        self.jsonld = open(folder / "graph.jsonld", mode)
+        self.first_node, self.triples = _resume or (True, 0)
+        if not _resume:
+            self.ttl.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in _turtle_prefixes().items()).encode())
+            context = _encoder()(context_document()["@context"])
+            self.jsonld.write(('{"@context":' + context + ',\n"@graph":[\n').encode("utf-8"))
+
+    def pause(self) -> None:
+        """Close the files unfinished, so another step (the release, which knows its version) can
+        append its own triples with `resume`."""
+        for f in (self.nt, self.ttl, self.jsonld):
+            f.close()
+        (self.folder / "state.json").write_text(json.dumps([self.first_node, self.triples]))
+
+    @classmethod
+    def resume(cls, folder: Path, lines=()) -> "GraphWriter":
+        first_node, triples = json.loads((folder / "state.json").read_text())
+        (folder / "state.json").unlink()
+        writer = cls(folder, (first_node, triples))
+        writer.add(fragment_of(lines))
+        return writer
+
+    def add(self, fragment: Fragment) -> None:
+        if not fragment.triples:
+            return
+        self.nt.write(fragment.nt)
+        self.ttl.write(fragment.ttl)
+        self.jsonld.write(fragment.jsonld if self.first_node else b",\n" + fragment.jsonld)
+        self.first_node = False
+        self.triples += fragment.triples
+
+    def close(self) -> dict[str, Path]:
+        self.jsonld.write(b"\n]}\n")
+        for f in (self.nt, self.ttl, self.jsonld):
+            f.close()
+        context = self.folder / "context.jsonld"
+        context.write_text(json.dumps(context_document(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return {name: self.folder / name for name in GRAPH_FILES}
+
+
+def graph_files(lines: list[str], folder: Path) -> dict[str, Path]:
+    """The dumps of a whole graph given as N-Triples lines (small graphs, benchmarks' baseline)."""
+    writer = GraphWriter(folder)
+    writer.add(fragment_of(lines))
+    return writer.close()

@@ -14,6 +14,7 @@ from .councils import register
 from .metadata import resources
 
 DEFAULT_BASE_URI = "https://opendecisions.uk/id/"
+DOCUMENT_TABLES = ("decisions", "meetings", "amounts", "posts", "people")  # besides "documents"
 
 
 def cell_text(value) -> str | None:
@@ -31,11 +32,29 @@ def cell_text(value) -> str | None:
     return text if text != "" else None
 
 
+def row_tuple(name: str, row: dict) -> tuple:
+    """One row as the tuple of its published cell texts, in the schema's column order."""
+    return tuple(cell_text(row.get(col)) for col in resources()[name].columns)
+
+
+def document_rows(ex) -> dict[str, list[tuple]]:
+    """The rows one Extraction contributes to each document-derived table, as cell-text tuples:
+    compact to cache and to hold for 100,000 documents, and what the RDF mapping reads."""
+    return {"documents": [row_tuple("documents", ex.document)],
+            **{name: [row_tuple(name, r) for r in getattr(ex, name)] for name in DOCUMENT_TABLES}}
+
+
+
 def frame(name: str, rows: list[dict]) -> pd.DataFrame:
     """A resource's DataFrame with schema columns in order, rows sorted by primary key."""
+    return frame_from_tuples(name, [row_tuple(name, r) for r in rows])
+
+
+def frame_from_tuples(name: str, rows: list[tuple]) -> pd.DataFrame:
     res = resources()[name]
-    data = {col: [cell_text(r.get(col)) for r in rows] for col in res.columns}
-    df = pd.DataFrame(data, columns=res.columns, dtype=object)
+    columns = list(zip(*rows)) if rows else [()] * len(res.columns)
+    df = pd.DataFrame({col: pd.Series(values, dtype=object) for col, values in zip(res.columns, columns)},
+                      columns=res.columns)
     if res.primary_key and len(df):
         df = df.sort_values(res.primary_key, kind="stable").reset_index(drop=True)
     return df
@@ -56,15 +75,16 @@ def organisation_rows(council_ids, base_uri: str = DEFAULT_BASE_URI) -> list[dic
 
 
 def build_tables(extractions, quarantine_rows: list[dict], base_uri: str = DEFAULT_BASE_URI) -> dict[str, pd.DataFrame]:
-    """All contract tables from a batch of Extraction objects and the quarantine list."""
-    rows: dict[str, list[dict]] = {name: [] for name in resources()}
+    """All contract tables from a batch of documents' rows (or Extraction objects) and the quarantine list."""
+    rows: dict[str, list[tuple]] = {name: [] for name in resources()}
     for ex in extractions:
-        rows["documents"].append(ex.document)
-        for name in ("decisions", "meetings", "amounts", "posts", "people"):
-            rows[name].extend(getattr(ex, name))
-    rows["organisations"] = organisation_rows((d["council_id"] for d in rows["documents"]), base_uri)
-    rows["quarantine"] = quarantine_rows
-    return {name: frame(name, rows[name]) for name in resources()}
+        for name, table_rows in (ex.rows if hasattr(ex, "rows") else document_rows(ex)).items():
+            rows[name].extend(table_rows)
+    council_col = resources()["documents"].columns.index("council_id")
+    orgs = organisation_rows((d[council_col] for d in rows["documents"]), base_uri)
+    rows["organisations"] = [row_tuple("organisations", r) for r in orgs]
+    rows["quarantine"] = [row_tuple("quarantine", r) for r in quarantine_rows]
+    return {name: frame_from_tuples(name, rows[name]) for name in resources()}
 
 
 def for_documents(tables: dict[str, pd.DataFrame], document_ids) -> dict[str, pd.DataFrame]:
