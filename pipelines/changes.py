@@ -29,6 +29,13 @@ def _key(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     return df[cols[0]].astype(str) if len(cols) == 1 else df[cols].astype(str).agg("|".join, axis=1)
 
 
+def _row_hashes(df: pd.DataFrame, keys: pd.Series) -> pd.Series:
+    """A 64-bit hash of each row's cell texts, indexed by primary key (vectorised: a rerun after a
+    1% change compares 800,000 rows in well under a second, then looks closely at the few that differ)."""
+    hashes = pd.util.hash_pandas_object(df.astype(object).where(df.notna(), "").astype(str), index=False)
+    return pd.Series(hashes.to_numpy(), index=keys.to_numpy())
+
+
 def diff_table(name: str, old: pd.DataFrame | None, new: pd.DataFrame) -> dict:
     """Records added, removed and changed (with per-field old/new values) by primary key."""
     res = resources()[name]
@@ -36,16 +43,17 @@ def diff_table(name: str, old: pd.DataFrame | None, new: pd.DataFrame) -> dict:
     new = new.astype(object).where(new.notna(), None)
     if old is None or old.empty:
         return {"added": sorted(_key(new, keys).tolist()) if len(new) else [], "removed": [], "changed": []}
-    old_idx = old.set_index(_key(old, keys))
-    new_idx = new.set_index(_key(new, keys))
-    added = sorted(set(new_idx.index) - set(old_idx.index))
-    removed = sorted(set(old_idx.index) - set(new_idx.index))
-    both = sorted(set(new_idx.index) & set(old_idx.index))
-    changed = []
     common_cols = [c for c in new.columns if c in old.columns]
-    if both:
-        a = old_idx.loc[both, common_cols].astype(object)
-        b = new_idx.loc[both, common_cols].astype(object)
+    old_keys, new_keys = _key(old, keys), _key(new, keys)
+    old_h, new_h = _row_hashes(old[common_cols], old_keys), _row_hashes(new[common_cols], new_keys)
+    added = sorted(new_h.index.difference(old_h.index))
+    removed = sorted(old_h.index.difference(new_h.index))
+    both = new_h.index.intersection(old_h.index)
+    differ = sorted(both[old_h.loc[both].to_numpy() != new_h.loc[both].to_numpy()])
+    changed = []
+    if differ:
+        a = old.set_index(old_keys.to_numpy()).loc[differ, common_cols].astype(object)
+        b = new.set_index(new_keys.to_numpy()).loc[differ, common_cols].astype(object)
         a_text = a.where(a.notna(), "").astype(str)
         b_text = b.where(b.notna(), "").astype(str)
         differs = (a_text != b_text)

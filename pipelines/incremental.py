@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import pickle
 import sqlite3
-import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -25,7 +24,7 @@ from .metadata import SCHEMA_DIR, resources
 
 PARALLEL_MIN = 200  # below this, starting worker processes costs more than it saves
 CHUNK = 200  # documents a worker takes at once (and SHACL-checks together)
-CACHE_FORMAT = "2"  # bump when what the cache stores changes shape
+CACHE_FORMAT = "3"  # bump when what the cache stores changes shape
 
 
 @dataclass(frozen=True)
@@ -150,17 +149,19 @@ class ExtractionCache:
             yield from self.db.execute(
                 f"SELECT key, payload FROM {table} WHERE key IN ({','.join('?' * len(chunk))})", chunk)
 
+    # Stored uncompressed: a rerun reads every unchanged document back, and at 100,000 documents
+    # decompressing would cost more time than the disk space saved is worth.
     def get_many(self, keys: list[str]) -> dict[str, object]:
-        return {k: pickle.loads(zlib.decompress(v)) for k, v in self._get("results", keys)}
+        return {k: pickle.loads(v) for k, v in self._get("results", keys)}
 
     def fragments(self, keys: list[str]) -> dict[str, rdf.Fragment]:
-        return {k: pickle.loads(zlib.decompress(v)) for k, v in self._get("fragments", keys)}
+        return {k: pickle.loads(v) for k, v in self._get("fragments", keys)}
 
     def put_many(self, items: dict[str, object], fragments: dict[str, bytes] | None = None) -> None:
-        """`fragments` arrive already compressed (by the worker that made them)."""
+        """`fragments` arrive already pickled (by the worker that made them)."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)",
-                                ((k, zlib.compress(pickle.dumps(v, protocol=5), 1)) for k, v in items.items()))
+                                ((k, pickle.dumps(v, protocol=5)) for k, v in items.items()))
             if fragments:
                 self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", fragments.items())
 
@@ -238,7 +239,7 @@ class _Job:
 
 
 def _process_chunk(job: _Job, chunk: list[tuple[RawFile, str]]) -> list[tuple[str, object, bytes | None]]:
-    """(key, DocumentRows or quarantine row, compressed fragment or None) for each file of a chunk.
+    """(key, DocumentRows or quarantine row, pickled fragment or None) for each file of a chunk.
 
     The chunk's triples are SHACL-checked together, with the councils and shared nodes they
     point at, so graph checking is spread over the workers and paid only for changed documents."""
@@ -258,7 +259,7 @@ def _process_chunk(job: _Job, chunk: list[tuple[RawFile, str]]) -> list[tuple[st
     documents = [r for r in results.values() if isinstance(r, DocumentRows)]
     for key, violations in shacl_by_document(fragments, documents, job.base_uri).items():
         results[key].violations = violations
-    return [(key, result, zlib.compress(pickle.dumps(fragments[key], protocol=5), 1) if key in fragments else None)
+    return [(key, result, pickle.dumps(fragments[key], protocol=5) if key in fragments else None)
             for key, result in results.items()]
 
 

@@ -336,10 +336,10 @@ class GraphWriter:
     def __init__(self, folder: Path, _resume: tuple[bool, int] | None = None):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        mode = "ab" if _resume else "wb"
-        self.nt = open(folder / "graph.nt", mode)
-        self.ttl = open(folder / "graph.ttl", mode)
-        self.jsonld = open(folder / "graph.jsonld", mode)
+        mode, buffer = ("ab" if _resume else "wb"), 1 << 20  # large writes: fragments are a few KB each
+        self.nt = open(folder / "graph.nt", mode, buffering=buffer)
+        self.ttl = open(folder / "graph.ttl", mode, buffering=buffer)
+        self.jsonld = open(folder / "graph.jsonld", mode, buffering=buffer)
         self.first_node, self.triples = _resume or (True, 0)
         if not _resume:
             self.ttl.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in _turtle_prefixes().items()).encode())

@@ -94,12 +94,14 @@ def push_release(published_dir: Path, store_url: str, base_uri: str, release: Pa
         raise QueryError(f"no release found under {release_root(published_dir)}: run `opendecisions run` first")
     graph = f"{base_uri.rstrip('/')}/release/{release.name}"
     sep = "&" if "?" in store_url else "?"
-    request = urllib.request.Request(f"{store_url}{sep}graph={quote(graph, safe='')}", method="PUT",
-                                     data=(release / "graph.nt").read_bytes(),
-                                     headers={"Content-Type": "application/n-triples"})
+    nt = release / "graph.nt"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            return graph, resp.status
+        with open(nt, "rb") as body:  # streamed: the dump runs to gigabytes at national scale
+            request = urllib.request.Request(f"{store_url}{sep}graph={quote(graph, safe='')}", method="PUT", data=body,
+                                             headers={"Content-Type": "application/n-triples",
+                                                      "Content-Length": str(nt.stat().st_size)})
+            with urllib.request.urlopen(request, timeout=timeout) as resp:
+                return graph, resp.status
     except urllib.error.HTTPError as exc:
         raise QueryError(f"the store refused the graph: HTTP {exc.code} {exc.read()[:300].decode(errors='replace')}") from exc
     except urllib.error.URLError as exc:
