@@ -62,47 +62,37 @@ def _file_hash(path: str) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def _stat_key(st: os.stat_result) -> tuple:
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
-
-
 def fingerprint(raw_dir: Path, stat_cache: Path | None = None) -> tuple[list[RawFile], list[dict]]:
     """Hash every candidate document (and its sidecar); stray sidecars become quarantine rows.
 
     With `stat_cache`, a file whose size, times and inode are those recorded with its hash is not
     read again (git's index does the same): a no-change run over 100,000 files only stats them."""
-    paths, quarantine = ingest.discover(raw_dir)
+    candidates, quarantine = ingest.discover(raw_dir)
     known = _load_stat_cache(stat_cache)
     seen: dict[str, tuple] = {}
 
-    def sha(path: Path) -> tuple[str, int]:
-        st = path.stat()
-        key = _stat_key(st)
-        rel = ingest.relative(path, raw_dir)
+    def sha(rel: str, path: str, st: os.stat_result) -> str:
+        key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         hit = known.get(rel)
-        digest = hit[1] if hit and hit[0] == key else _file_hash(str(path))
+        digest = hit[1] if hit and hit[0] == key else _file_hash(path)
         seen[rel] = (key, digest)
-        return digest, st.st_size
+        return digest
 
     files = []
-    for path in paths:
-        rel = ingest.relative(path, raw_dir)
+    for c in candidates:
         try:
-            digest, size = sha(path)
+            digest = sha(c.source_path, c.path, c.stat)
         except OSError as exc:
-            quarantine.append({"source_path": rel, "reason": "unreadable",
+            quarantine.append({"source_path": c.source_path, "reason": "unreadable",
                                "detail": f"{type(exc).__name__}: {exc.strerror or exc}", "sha256": None})
             continue
-        sidecar = path.with_name(path.stem + ingest.SIDECAR_SUFFIX)
         try:
-            side = sha(sidecar)[0]
-        except FileNotFoundError:
-            side = None
+            side = sha(c.source_path + "\0sidecar", c.sidecar, c.sidecar_stat) if c.sidecar else None
         except OSError as exc:
-            quarantine.append({"source_path": rel, "reason": "unreadable",
+            quarantine.append({"source_path": c.source_path, "reason": "unreadable",
                                "detail": f"sidecar: {type(exc).__name__}: {exc.strerror or exc}", "sha256": digest})
             continue
-        files.append(RawFile(rel, digest, side, size))
+        files.append(RawFile(c.source_path, digest, side, c.stat.st_size))
     if stat_cache is not None and seen != known:
         _write_atomic(stat_cache, pickle.dumps(seen, protocol=5))
     return files, quarantine

@@ -46,33 +46,52 @@ class RawDocument:
     meta: dict = field(default_factory=dict)
 
 
-def discover(raw_dir: Path) -> tuple[list[Path], list[dict]]:
-    """Every candidate document under raw_dir (sorted) plus quarantine rows for stray files.
+@dataclass(frozen=True)
+class Candidate:
+    """A file under raw/ that should be a document, with its sidecar if it has one, and the
+    stat results of both (so whether they changed is known without another system call)."""
 
-    Sidecars are not documents; a sidecar without a document is reported, not dropped silently.
-    """
+    source_path: str  # relative to raw/, with '/' separators
+    path: str
+    stat: os.stat_result
+    sidecar: str | None = None
+    sidecar_stat: os.stat_result | None = None
+
+
+def discover(raw_dir: Path) -> tuple[list[Candidate], list[dict]]:
+    """Every candidate document under raw_dir (sorted by relative path) plus quarantine rows for
+    stray files. Sidecars are not documents; a sidecar without a document is reported, not
+    dropped silently. os.scandir with plain strings: this runs over 200,000 files on every run."""
     if not raw_dir.exists():
         raise FileNotFoundError(f"raw folder not found: {raw_dir}")
     if not raw_dir.is_dir():
         raise NotADirectoryError(f"raw folder is not a directory: {raw_dir}")
-    found = []  # (path relative to raw_dir as a list of parts, absolute path)
-    for folder, dirs, names in os.walk(raw_dir):  # several times faster than rglob at 100,000 files
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        parts = Path(folder).relative_to(raw_dir).parts
-        found.extend((parts + (n,), os.path.join(folder, n)) for n in names
-                     if not n.startswith(".") and os.path.isfile(os.path.join(folder, n)))
-    files = [Path(path) for _, path in sorted(found)]
-    documents, quarantine = [], []
-    stems = {(p.parent, p.stem) for p in files if not p.name.endswith(SIDECAR_SUFFIX)}
-    for path in files:
-        rel = relative(path, raw_dir)
-        if path.name.endswith(SIDECAR_SUFFIX):
-            if (path.parent, path.name[: -len(SIDECAR_SUFFIX)]) not in stems:
-                quarantine.append({"source_path": rel, "reason": "orphan_sidecar",
-                                   "detail": "metadata file with no document of the same name beside it"})
-            continue
-        documents.append(path)
-    return documents, quarantine
+    documents, orphans = [], []
+    pending = [(str(raw_dir), ())]
+    while pending:
+        folder, parts = pending.pop()
+        files = {}
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir():
+                    pending.append((entry.path, parts + (entry.name,)))
+                elif entry.is_file():
+                    files[entry.name] = entry
+        stems = {os.path.splitext(n)[0] for n in files if not n.endswith(SIDECAR_SUFFIX)}
+        for name, entry in files.items():
+            rel = "/".join(parts + (name,))
+            if name.endswith(SIDECAR_SUFFIX):
+                if name[: -len(SIDECAR_SUFFIX)] not in stems:
+                    orphans.append((parts + (name,), rel))
+                continue
+            side = files.get(os.path.splitext(name)[0] + SIDECAR_SUFFIX)
+            documents.append((parts + (name,), Candidate(rel, entry.path, entry.stat(), side and side.path,
+                                                         side and side.stat())))
+    quarantine = [{"source_path": rel, "reason": "orphan_sidecar",
+                   "detail": "metadata file with no document of the same name beside it"} for _, rel in sorted(orphans)]
+    return [c for _, c in sorted(documents, key=lambda d: d[0])], quarantine
 
 
 def relative(path: Path, root: Path) -> str:
