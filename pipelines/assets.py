@@ -6,6 +6,7 @@ per-document ops or runs, so the fixed Dagster cost is paid once per run.
 """
 
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -75,6 +76,17 @@ def core_council_decisions_tables(settings: PipelineSettings, core_document_extr
     yield from schema_check_results(built)
 
 
+GRAPH_INDEX = "graph-index.pickle"  # in the cache folder: where each document lies in the last release's dumps
+
+
+def _previous_dumps(settings: PipelineSettings) -> tuple[Path, incremental.GraphIndex] | None:
+    index = incremental.GraphIndex.load(settings.cache_path / GRAPH_INDEX)
+    if index is None:
+        return None
+    release = publish.release_root(settings.published_path) / index.version
+    return (release, index) if all((release / name).exists() for name in rdf.DUMPS) else None
+
+
 @dg.multi_asset(
     outs={"core_council_decisions_graph": dg.AssetOut(
         group_name="core", kinds={"rdf"},
@@ -91,10 +103,12 @@ def core_council_decisions_graph(settings: PipelineSettings, core_document_extra
     shutil.rmtree(spool, ignore_errors=True)
     cache = incremental.ExtractionCache(settings.cache_path / "extractions.sqlite")
     try:
-        writer, common = incremental.write_graph(documents, core_organisations, spool, settings.base_uri, cache)
+        writer, common, index = incremental.write_graph(documents, core_organisations, spool, settings.base_uri,
+                                                        cache, _previous_dumps(settings))
     finally:
         cache.close()
     writer.pause()
+    (spool / "index.pickle").write_bytes(pickle.dumps(index, protocol=5))
     yield dg.Output({"folder": str(spool), "triples": writer.triples}, output_name="core_council_decisions_graph",
                     metadata={"triples": writer.triples})
     # SHACL scales with what changed: each document was checked (in the extraction workers) when it
@@ -123,11 +137,16 @@ def out_council_decisions_package(context: dg.AssetExecutionContext, settings: P
         files["report.html"] = report.render_report(built, change_doc, checks, score)
         return files
 
+    spool = Path(core_council_decisions_graph["folder"])
     try:
         result = publish.publish_package(built, settings.published_path, validate.frictionless_package_errors,
                                          derived_files)
+        if result.published:  # the next run copies unchanged documents' triples from this release
+            index = pickle.loads((spool / "index.pickle").read_bytes())
+            incremental.write_atomic(settings.cache_path / GRAPH_INDEX,
+                                     pickle.dumps(incremental.GraphIndex(result.version, index), protocol=5))
     finally:
-        shutil.rmtree(core_council_decisions_graph["folder"], ignore_errors=True)
+        shutil.rmtree(spool, ignore_errors=True)
     if result.published or not (settings.published_path / "catalog.ttl").exists():
         catalog.write_catalog(settings.published_path, settings.base_uri, settings.download_base)
     incremental.PublishedInputs(settings.cache_path / "published_inputs.json").record(

@@ -24,7 +24,7 @@ from .metadata import SCHEMA_DIR, resources
 
 PARALLEL_MIN = 200  # below this, starting worker processes costs more than it saves
 CHUNK = 200  # documents a worker takes at once (and SHACL-checks together)
-CACHE_FORMAT = "3"  # bump when what the cache stores changes shape
+CACHE_FORMAT = "4"  # bump when what the cache stores changes shape
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class DocumentRows:
     key: str
     rows: dict[str, list[tuple]]
     violations: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()  # N-Triples lines about nodes shared with other documents
 
 
 @dataclass
@@ -94,7 +95,7 @@ def fingerprint(raw_dir: Path, stat_cache: Path | None = None) -> tuple[list[Raw
             continue
         files.append(RawFile(c.source_path, digest, side, c.stat.st_size))
     if stat_cache is not None and seen != known:
-        _write_atomic(stat_cache, pickle.dumps(seen, protocol=5))
+        write_atomic(stat_cache, pickle.dumps(seen, protocol=5))
     return files, quarantine
 
 
@@ -105,7 +106,7 @@ def _load_stat_cache(path: Path | None) -> dict:
         return {}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
     tmp.write_bytes(data)
@@ -241,7 +242,7 @@ def _process_chunk(job: _Job, chunk: list[tuple[RawFile, str]]) -> list[tuple[st
             rows = tables.document_rows(result)
             try:
                 fragments[key] = rdf.document_fragment(rows, job.base_uri)
-                result = DocumentRows(result.document["document_id"], key, rows)
+                result = DocumentRows(result.document["document_id"], key, rows, shared=fragments[key].shared)
             except Exception as exc:  # a record the mapping cannot express quarantines its document only
                 result = {"source_path": raw.source_path, "reason": "extraction_error",
                           "detail": f"linked data: {type(exc).__name__}: {exc}", "sha256": raw.sha256}
@@ -337,22 +338,70 @@ def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None =
     return documents, quarantine, stats
 
 
+@dataclass
+class GraphIndex:
+    """Where each document's fragment lies in a release's dumps: {cache key: (sequence number,
+    spans in DUMPS order, triples)}. The next run copies unchanged documents' bytes from there."""
+
+    version: str
+    entries: dict
+
+    @staticmethod
+    def load(path: Path) -> "GraphIndex | None":
+        try:
+            return pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            return None
+
+
 def write_graph(documents: list[DocumentRows], organisations, folder: Path, base_uri: str,
-                cache: ExtractionCache | None = None) -> tuple[rdf.GraphWriter, list[str]]:
-    """Stream every document's fragment (from the cache, or made again when there is none) into
-    the dump files, then what no document owns. Returns the open writer (the release adds its
-    PROV before closing it) and the lines no document owns (for their own SHACL check)."""
+                cache: ExtractionCache | None = None, previous: tuple[Path, GraphIndex] | None = None):
+    """Stream every document's fragment into the dump files, then what no document owns.
+
+    Unchanged documents' bytes are copied, in runs, from the release `previous` names (its folder
+    and index); the others' fragments come from the cache (or are made again when there is none).
+    Returns the open writer (the release adds its PROV before closing it), the lines no document
+    owns (for their own SHACL check) and the new index."""
     writer = rdf.GraphWriter(folder)
-    shared: set[str] = set()
-    for chunk in _chunks(documents, 500):
-        stored = cache.fragments([d.key for d in chunk]) if cache else {}
-        for doc in chunk:
-            fragment = stored.get(doc.key) or rdf.document_fragment(doc.rows, base_uri)
-            shared.update(fragment.shared)
-            writer.add(fragment)
-    common = rdf.global_lines(organisations, shared, base_uri)
+    old = previous[1].entries if previous else {}
+    sources = tuple(open(previous[0] / name, "rb") for name in rdf.DUMPS) if previous else ()
+    index: dict[str, tuple] = {}
+    run: list[str] = []  # keys of consecutive unchanged documents, copied in one go
+
+    def copy_run():
+        if not run:
+            return
+        first, last = old[run[0]], old[run[-1]]
+        spans = tuple((a[0], b[1]) for a, b in zip(first[1], last[1]))
+        new = writer.copy(sources, spans, sum(old[k][2] for k in run))
+        for key in run:
+            seq, old_spans, triples = old[key]
+            index[key] = (len(index), tuple((n[0] + s[0] - f[0], n[0] + s[1] - f[0])
+                                            for n, s, f in zip(new, old_spans, first[1])), triples)
+        run.clear()
+
+    try:
+        for chunk in _chunks(documents, 500):
+            missing = [d.key for d in chunk if d.key not in old]
+            stored = cache.fragments(missing) if cache and missing else {}
+            for doc in chunk:
+                if doc.key in old:
+                    if run and old[run[-1]][0] + 1 != old[doc.key][0]:
+                        copy_run()
+                    run.append(doc.key)
+                    continue
+                copy_run()
+                fragment = stored.get(doc.key) or rdf.document_fragment(doc.rows, base_uri)
+                spans = writer.add(fragment)
+                if spans:
+                    index[doc.key] = (len(index), spans, fragment.triples)
+        copy_run()
+    finally:
+        for f in sources:
+            f.close()
+    common = rdf.global_lines(organisations, {line for d in documents for line in d.shared}, base_uri)
     writer.add(rdf.fragment_of(common))
-    return writer, common
+    return writer, common, index
 
 
 def _extract_one(raw_dir: Path, raw: RawFile, include_contact_details: bool = False,

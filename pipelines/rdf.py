@@ -14,6 +14,7 @@ Belongs here: URIs, triples, dumps. Not here: SHACL (validate_graph), SPARQL (sp
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -361,14 +362,33 @@ class GraphWriter:
         writer.add(fragment_of(lines))
         return writer
 
-    def add(self, fragment: Fragment) -> None:
+    def add(self, fragment: Fragment) -> tuple | None:
+        """Append a fragment; returns where its bytes went: a (start, end) span in each dump."""
         if not fragment.triples:
-            return
-        self.nt.write(fragment.nt)
-        self.ttl.write(fragment.ttl)
-        self.jsonld.write(fragment.jsonld if self.first_node else b",\n" + fragment.jsonld)
+            return None
+        return self._append((fragment.nt, fragment.ttl, fragment.jsonld), fragment.triples)
+
+    def copy(self, sources: tuple, spans: tuple, triples: int) -> tuple:
+        """Append byte spans of an earlier release's dumps (open files, in DUMPS order): the
+        fragments of a run of unchanged documents, copied by the kernel without passing through
+        Python. Returns the spans' new places."""
+        return self._append(tuple((src, start, end - start) for src, (start, end) in zip(sources, spans)), triples)
+
+    def _append(self, parts: tuple, triples: int) -> tuple:
+        if not self.first_node:
+            self.jsonld.write(b",\n")
+        spans = []
+        for f, part in zip((self.nt, self.ttl, self.jsonld), parts):
+            start = f.tell()
+            if isinstance(part, bytes):
+                f.write(part)
+            else:
+                f.flush()
+                _copy_file_range(*part, f)
+            spans.append((start, f.tell()))
         self.first_node = False
-        self.triples += fragment.triples
+        self.triples += triples
+        return tuple(spans)
 
     def close(self) -> dict[str, Path]:
         self.jsonld.write(b"\n]}\n")
@@ -377,6 +397,25 @@ class GraphWriter:
         context = self.folder / "context.jsonld"
         context.write_text(json.dumps(context_document(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
         return {name: self.folder / name for name in GRAPH_FILES}
+
+
+DUMPS = ("graph.nt", "graph.ttl", "graph.jsonld")
+
+
+def _copy_file_range(src, offset: int, count: int, dst) -> None:
+    """Copy count bytes from offset in src to the end of dst (both open binary files)."""
+    while count > 0:
+        try:
+            done = os.copy_file_range(src.fileno(), dst.fileno(), count, offset)
+        except OSError:  # another filesystem or an old kernel: copy through memory
+            src.seek(offset)
+            done = len(chunk := src.read(min(count, 1 << 24)))
+            dst.write(chunk)
+            dst.flush()
+        if done <= 0:
+            raise OSError(f"could not copy from {src.name}: {count} bytes short")
+        offset += done
+        count -= done
 
 
 def graph_files(lines: list[str], folder: Path) -> dict[str, Path]:
