@@ -63,12 +63,23 @@ def _file_hash(path: str) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def fingerprint(raw_dir: Path, stat_cache: Path | None = None) -> tuple[list[RawFile], list[dict]]:
+BATCHES = tuple(f"{i:x}" for i in range(16))  # document batches: the first hex digit of the document ID
+
+
+def batch_of(source_path: str) -> str:
+    """The batch (a Dagster partition) a document belongs to, from its ID, so it never moves."""
+    return extract.document_id_for(source_path)[len("doc-")]
+
+
+def fingerprint(raw_dir: Path, stat_cache: Path | None = None, batch: str | None = None) -> tuple[list[RawFile], list[dict]]:
     """Hash every candidate document (and its sidecar); stray sidecars become quarantine rows.
 
     With `stat_cache`, a file whose size, times and inode are those recorded with its hash is not
-    read again (git's index does the same): a no-change run over 100,000 files only stats them."""
+    read again (git's index does the same): a no-change run over 100,000 files only stats them.
+    With `batch`, only that batch's documents (and no stray files) are fingerprinted."""
     candidates, quarantine = ingest.discover(raw_dir)
+    if batch is not None:
+        candidates, quarantine = [c for c in candidates if batch_of(c.source_path) == batch], []
     known = _load_stat_cache(stat_cache)
     seen: dict[str, tuple] = {}
 
@@ -128,7 +139,7 @@ class ExtractionCache:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path))
+        self.db = sqlite3.connect(str(path), timeout=300)  # partition runs may write at the same time
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB NOT NULL)")

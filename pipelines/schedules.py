@@ -12,6 +12,7 @@ from .incremental import folder_signature
 from .resources import PipelineSettings
 
 MAIN_JOB = "council_decisions_job"
+BATCH_JOB = "document_batches_job"
 DEFAULT_CRON = "0 6 * * *"
 
 
