@@ -18,18 +18,19 @@ FIRST_VERSION = "0.1.0"
 MARKDOWN_LIST_LIMIT = 50
 
 
-def read_release_table(release: Path, name: str) -> pd.DataFrame | None:
-    """A published table as cell texts (None for an empty cell), read by Polars' CSV reader."""
+def read_release_frame(release: Path, name: str) -> pl.DataFrame | None:
+    """A published table as cell texts (null for an empty cell), read by Polars' CSV reader."""
     path = release / f"{name}.csv"
-    if not path.exists():
+    return pl.read_csv(path, infer_schema=False) if path.exists() else None
+
+
+def read_release_table(release: Path, name: str) -> pd.DataFrame | None:
+    """A published table as cell texts (None for an empty cell)."""
+    df = read_release_frame(release, name)
+    if df is None:
         return None
-    df = pl.read_csv(path, infer_schema=False)
     return pd.DataFrame({c: pd.Series([v if v != "" else None for v in df[c].to_list()], dtype=object)
                          for c in df.columns}, columns=df.columns)
-
-
-def _key(df: pd.DataFrame, cols: list[str]) -> pd.Series:
-    return df[cols[0]].astype(str) if len(cols) == 1 else df[cols].astype(str).agg("|".join, axis=1)
 
 
 def _keyed(df: pl.DataFrame, keys: list[str], columns: list[str]) -> pl.DataFrame:
@@ -39,17 +40,18 @@ def _keyed(df: pl.DataFrame, keys: list[str], columns: list[str]) -> pl.DataFram
                      df.select(columns).hash_rows(seed=0).alias("_hash"))
 
 
-def diff_table(name: str, old: pd.DataFrame | None, new: pd.DataFrame) -> dict:
+def diff_table(name: str, old: pd.DataFrame | pl.DataFrame | None, new: pd.DataFrame | pl.DataFrame) -> dict:
     """Records added, removed and changed (with per-field old/new values) by primary key."""
     from .publish import polars_frame
 
-    res = resources()[name]
-    keys = res.primary_key
-    new = new.astype(object).where(new.notna(), None)
-    if old is None or old.empty:
-        return {"added": sorted(_key(new, keys).tolist()) if len(new) else [], "removed": [], "changed": []}
-    common_cols = [c for c in new.columns if c in old.columns]
-    a_all, b_all = polars_frame(old[common_cols]), polars_frame(new[common_cols])
+    keys = resources()[name].primary_key
+    b_all = new if isinstance(new, pl.DataFrame) else polars_frame(new)
+    if old is None or len(old) == 0:
+        return {"added": sorted(_keyed(b_all, keys, b_all.columns)["_key"].to_list()) if len(b_all) else [],
+                "removed": [], "changed": []}
+    a_all = old if isinstance(old, pl.DataFrame) else polars_frame(old)
+    common_cols = [c for c in b_all.columns if c in a_all.columns]
+    a_all, b_all = a_all.select(common_cols), b_all.select(common_cols)
     a, b = _keyed(a_all, keys, common_cols), _keyed(b_all, keys, common_cols)
     added = sorted(b.join(a, on="_key", how="anti")["_key"].to_list())
     removed = sorted(a.join(b, on="_key", how="anti")["_key"].to_list())
@@ -99,8 +101,10 @@ def bump(previous_version: str | None, schema: str | None, diffs: dict[str, dict
     return f"{major}.{minor}.{patch + 1}"
 
 
-def compare(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict[str, dict]:
-    return {name: diff_table(name, read_release_table(previous_dir, name) if previous_dir else None, tables[name])
+def compare(previous_dir: Path | None, tables: dict[str, pd.DataFrame],
+            frames: dict[str, pl.DataFrame] | None = None) -> dict[str, dict]:
+    return {name: diff_table(name, read_release_frame(previous_dir, name) if previous_dir else None,
+                             (frames or {}).get(name, tables[name]))
             for name in resources()}
 
 

@@ -68,14 +68,15 @@ def polars_frame(df: pd.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({col: pl.Series(col, df[col].tolist(), dtype=pl.String) for col in df.columns})
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
+def csv_bytes(df: pd.DataFrame | pl.DataFrame) -> bytes:
     """Deterministic CSV: UTF-8, '\\n' line ends, minimal quoting, empty cell for missing.
     Written by Polars (~10x faster than Python's csv module and byte-identical to it, except that a
     bare carriage return is quoted: tests/test_releases.py)."""
     header = (",".join(df.columns) + "\n").encode("utf-8")
     if not len(df):
         return header
-    body = polars_frame(df).write_csv(None, include_header=False, quote_style="necessary", line_terminator="\n",
+    frame = df if isinstance(df, pl.DataFrame) else polars_frame(df)
+    body = frame.write_csv(None, include_header=False, quote_style="necessary", line_terminator="\n",
                                       null_value="")
     return header + body.encode("utf-8")
 
@@ -189,7 +190,8 @@ def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, valida
 
 
 def _publish_locked(root: Path, tables, published_dir: Path, validator, extra_files) -> PublishResult:
-    files = {name: csv_bytes(tables[name]) for name in resources()}
+    frames = {name: polars_frame(tables[name]) for name in resources()}  # converted once: CSV and diff
+    files = {name: csv_bytes(frames[name]) for name in resources()}
     prev_dir = latest_release(published_dir)
     previous = json.loads((prev_dir / "datapackage.json").read_text(encoding="utf-8")) if prev_dir else None
     if previous:
@@ -199,7 +201,7 @@ def _publish_locked(root: Path, tables, published_dir: Path, validator, extra_fi
             return PublishResult(previous["version"], prev_dir, False,
                                  f"no changes since release {previous['version']}: nothing published",
                                  previous["version"])
-    diffs = changes.compare(prev_dir, tables)
+    diffs = changes.compare(prev_dir, tables, frames)
     version = changes.bump(previous["version"] if previous else None, changes.schema_change(previous), diffs)
     final = root / version
     while final.exists():  # a release is never overwritten, even one 'latest' does not point at

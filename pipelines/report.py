@@ -119,7 +119,7 @@ def extraction_score(tables: dict[str, pd.DataFrame], labels_dir: Path | None) -
         return None
     stems = {p.stem for p in Path(labels_dir).glob("*.json") if not p.name.endswith(".meta.json")}
     docs = tables["documents"]
-    names = docs["source_path"].map(lambda s: Path(s).stem)
+    names = docs["source_path"].astype(str).str.rsplit("/", n=1).str[-1].str.rsplit(".", n=1).str[0]  # Path.stem
     keep = set(docs.loc[names.isin(stems), "document_id"])
     if not keep:
         return None

@@ -144,12 +144,15 @@ def validate_tables(tables: dict[str, pd.DataFrame]) -> dict[str, list[Validatio
 FRICTIONLESS_FULL_ROWS = 50_000  # above this, Frictionless reads a sample: our engine checked every row
 
 
-def frictionless_package_errors(descriptor_path: str, limit: int = 50, limit_rows: int | None = None) -> list[str]:
+def frictionless_package_errors(descriptor_path: str, limit: int = 50, limit_rows: int | None = None,
+                                check_integrity: bool = True) -> list[str]:
     """Frictionless' own verdict on a written package (descriptor, hashes, sizes and rows), as
     readable lines (empty when valid). For packages over FRICTIONLESS_FULL_ROWS rows, Frictionless
     (~10,000 rows/s) checks the descriptor and the first rows of each resource only (foreign keys
     left out), and hashes and sizes are checked by hashlib: every row has already passed
-    `validate_tables`, which gives the same verdicts much faster (tests/test_validate.py)."""
+    `validate_tables`, which gives the same verdicts much faster (tests/test_validate.py).
+    `check_integrity=False` skips re-hashing large packages' files, for a caller that has just
+    computed the descriptor's hashes from those very files."""
     import json
     from pathlib import Path
 
@@ -163,7 +166,7 @@ def frictionless_package_errors(descriptor_path: str, limit: int = 50, limit_row
     if not limit_rows:
         report = validate(descriptor_path)
     else:
-        integrity = file_integrity_errors(path.parent)
+        integrity = file_integrity_errors(path.parent) if check_integrity else []
         if integrity:
             return integrity
         Package(desc, basepath=str(path.parent))  # the whole descriptor: Frictionless raises on metadata errors
