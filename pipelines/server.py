@@ -56,11 +56,13 @@ def _pick(result_kind: str, prefs: list[str]) -> str:
     return next((p for p in prefs if p in allowed), "turtle" if result_kind == "graph" else "json")
 
 
-def _child(store_dir: str, query: str, prefs: list[str], cap: int, write_fd: int) -> None:
+def _child(source, query: str, prefs: list[str], cap: int, write_fd: int) -> None:
+    """In the forked child: `source` is the store itself (in memory, shared copy-on-write with
+    the server) or the folder of the release's on-disk store."""
     try:
         import pyoxigraph as ox
 
-        store = ox.Store.read_only(store_dir)
+        store = source if isinstance(source, ox.Store) else ox.Store.read_only(str(source))
         result = sparql.run_query(store, query, cap=cap)
         body, media = sparql.serialize_result(result, _pick(result.kind, prefs))
         payload = (200, media, body, result.truncated)
@@ -78,14 +80,14 @@ def _child(store_dir: str, query: str, prefs: list[str], cap: int, write_fd: int
     os.close(write_fd)
 
 
-def execute(store_dir: Path, query: str, prefs: list[str], cap: int, timeout: float) -> tuple[int, str, bytes, bool]:
+def execute(source, query: str, prefs: list[str], cap: int, timeout: float) -> tuple[int, str, bytes, bool]:
     """Run one query in a forked child with a hard time limit."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
         try:
-            _child(str(store_dir), query, prefs, cap, write_fd)
+            _child(source, query, prefs, cap, write_fd)
         finally:
             os._exit(0)
     os.close(write_fd)
@@ -153,7 +155,7 @@ document.getElementById('f').onsubmit = async e => {{
 </script></body></html>""".encode()
 
 
-def make_handler(store_dir: Path, release_name: str, timeout: float, max_rows: int, max_query_chars: int):
+def make_handler(source, release_name: str, timeout: float, max_rows: int, max_query_chars: int):
     examples = {p.stem.replace("_", " "): p.read_text(encoding="utf-8") for p in sorted(QUERIES_DIR.glob("*.rq"))}
     page = query_page(examples)
 
@@ -221,21 +223,24 @@ def make_handler(store_dir: Path, release_name: str, timeout: float, max_rows: i
             if len(query) > max_query_chars:
                 return self._error(413, f"query too long: {len(query)} characters, the limit is {max_query_chars}")
             prefs = negotiate(self.headers.get("Accept"), explicit_format)
-            status, media, body, truncated = execute(store_dir, query, prefs, max_rows, timeout)
+            status, media, body, truncated = execute(source, query, prefs, max_rows, timeout)
             self._send(status, media, body, truncated)
 
     return Handler
 
 
 def serve(published_dir: Path, host: str = "127.0.0.1", port: int = 7878, timeout: float = 10.0,
-          max_rows: int = 10000, max_query_chars: int = 20000, ready=None) -> None:
-    """Serve the latest release until interrupted; `ready(url)` is called once listening."""
+          max_rows: int = 10000, max_query_chars: int = 20000, ready=None, in_memory: bool = False) -> None:
+    """Serve the latest release until interrupted; `ready(url)` is called once listening.
+    `in_memory` loads the release into memory first (~3 GB and ~40 s for 7M triples): joins run
+    about three times faster than on the on-disk store."""
     release = sparql.latest_release(published_dir)
     if release is None:
         raise sparql.QueryError(f"no release found under {sparql.release_root(published_dir)}: "
                                 f"run `opendecisions run` first")
-    store_dir = sparql.ensure_store(published_dir, release)
-    server = ThreadingHTTPServer((host, port), make_handler(store_dir, release.name, timeout, max_rows,
+    source = (sparql.open_release_store(published_dir, release, in_memory=True)[0] if in_memory
+              else sparql.ensure_store(published_dir, release))
+    server = ThreadingHTTPServer((host, port), make_handler(source, release.name, timeout, max_rows,
                                                               max_query_chars))
     server.daemon_threads = True
     if ready:

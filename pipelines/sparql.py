@@ -53,11 +53,17 @@ def store_path(published_dir: Path, release: Path) -> Path:
     return release_root(published_dir) / ".stores" / release.name
 
 
-def open_release_store(published_dir: Path, release: Path | None = None) -> tuple[ox.Store, Path]:
-    """A read-only store for a release (the latest by default), building its cache if needed."""
+def open_release_store(published_dir: Path, release: Path | None = None,
+                       in_memory: bool = False) -> tuple[ox.Store, Path]:
+    """A read-only store for a release (the latest by default), building its on-disk cache if
+    needed; or, `in_memory`, the release loaded into memory (faster joins, ~400 bytes a triple)."""
     release = release or latest_release(published_dir)
     if release is None:
         raise QueryError(f"no release found under {release_root(published_dir)}: run `opendecisions run` first")
+    if in_memory:
+        store = ox.Store()
+        store.bulk_load(path=str(release / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+        return store, release
     return ox.Store.read_only(str(ensure_store(published_dir, release))), release
 
 
