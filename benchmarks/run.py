@@ -114,7 +114,7 @@ def stage_figures(raw: Path, work: Path) -> dict:
     out["validate_rows_per_s"] = n_rows / out["validate_s"]
     spool = work / "stage-graph"
     shutil.rmtree(spool, ignore_errors=True)
-    out["rdf_dumps_s"], (writer, _) = timed(lambda: incremental.write_graph(documents, built["organisations"], spool,
+    out["rdf_dumps_s"], (writer, _, _) = timed(lambda: incremental.write_graph(documents, built["organisations"], spool,
                                                                            base, cache))
     cache.close()
     dumps = writer.close()
