@@ -1,8 +1,11 @@
 """Dagster assets, layered raw -> core -> out. Thin: each asset calls one domain function.
 
 raw_*: documents as read from the raw folder. core_*: extracted, typed tables (one asset per
-contract resource). out_*: published artefacts. Whole batches flow through each asset: no
-per-document ops or runs, so the fixed Dagster cost is paid once per run.
+contract resource) and the graph. out_*: published artefacts. Whole batches flow through each
+asset: no per-document ops or runs, so the fixed Dagster cost is paid once per run; inside the
+extraction asset the work spreads over one process per core. `core_document_batch_extractions`
+is the same extraction partitioned into 16 document batches, for backfills spread over many
+processes or machines (its runs fill the shared cache the main job then reads).
 """
 
 import os

@@ -1,10 +1,17 @@
-"""Incremental batches: fingerprint the raw folder, reuse earlier extractions, redo only what changed.
+"""Incremental batches: fingerprint the raw folder, reuse earlier work, redo only what changed.
 
 A document is re-read and re-extracted only when its bytes, its sidecar, its path or the
 extractor version (or a setting that changes extraction) differ from a cached run; everything
 else comes from an SQLite cache keyed by exactly those. A quarantined file is cached too (the
-same bytes fail the same way). Belongs here: fingerprints, the cache, the batch loop shared by
-`opendecisions run`, the schedule and the sensor. Not here: reading or extracting one document.
+same bytes fail the same way). Worker processes take documents in chunks and make, per document,
+its table rows, its linked-data fragment (rdf.Fragment) and its SHACL verdict, so graph building
+and checking are parallel and paid only for changed documents. The dumps are then streamed:
+unchanged documents' bytes are copied from the previous release (GraphIndex says where), the
+rest come from the cache. A stat cache spares re-hashing files whose size and times are unchanged.
+
+Belongs here: fingerprints, the caches, the chunked parallel loop shared by `opendecisions run`,
+the partitioned batches, the schedule and the sensor; writing the dumps from fragments.
+Not here: reading or extracting one document (ingest, extract), the RDF mapping (rdf.py).
 """
 from __future__ import annotations
 
