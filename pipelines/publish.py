@@ -202,6 +202,7 @@ def _publish_locked(root: Path, tables, published_dir: Path, validator, extra_fi
                                  f"no changes since release {previous['version']}: nothing published",
                                  previous["version"])
     diffs = changes.compare(prev_dir, tables, frames)
+    del frames  # a few hundred MB at 100,000 documents, not needed past the diff
     version = changes.bump(previous["version"] if previous else None, changes.schema_change(previous), diffs)
     final = root / version
     while final.exists():  # a release is never overwritten, even one 'latest' does not point at

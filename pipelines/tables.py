@@ -51,15 +51,14 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def frame_from_tuples(name: str, rows: list[tuple]) -> pd.DataFrame:
-    """Sorted by primary key in Python before the frame is made (missing keys last, like pandas):
-    sorting 400,000 tuples of str is several times faster than sorting an object-dtype frame."""
+    """A resource's DataFrame (object columns: str or None) from cell-text tuples, sorted by primary key."""
     res = resources()[name]
-    if res.primary_key and rows:
-        at = [res.columns.index(k) for k in res.primary_key]
-        rows = sorted(rows, key=lambda r: tuple((r[i] is None, r[i] or "") for i in at))
     columns = list(zip(*rows)) if rows else [()] * len(res.columns)
-    return pd.DataFrame({col: pd.Series(values, dtype=object) for col, values in zip(res.columns, columns)},
-                        columns=res.columns)
+    df = pd.DataFrame({col: pd.Series(values, dtype=object) for col, values in zip(res.columns, columns)},
+                      columns=res.columns)
+    if res.primary_key and len(df):
+        df = df.sort_values(res.primary_key, kind="stable").reset_index(drop=True)
+    return df
 
 
 def organisation_rows(council_ids, base_uri: str = DEFAULT_BASE_URI) -> list[dict]:
