@@ -127,16 +127,21 @@ def stage_figures(raw: Path, work: Path) -> dict:
     # baselines, side by side: rdflib building and serialising the same graph; frictionless validate
     import rdflib
 
+    per_doc = (out["rdf_fragments_sample_1proc_s"] / max(1, len(docs))) * len(documents)
+    out["ours_graph_and_dumps_1proc_s"] = per_doc + out["rdf_dumps_s"]
+    sample = min(writer.triples, BASELINE_MAX_TRIPLES)  # above this, rdflib gets the dump's first lines
+
     def rdflib_path():
+        with open(release / "graph.nt", "rb") as f:
+            data = b"".join(line for _, line in zip(range(sample), f))
         g = rdflib.Graph()
-        g.parse(release / "graph.nt", format="nt")
+        g.parse(data=data, format="nt")
         return g.serialize(format="turtle")
 
-    if writer.triples <= BASELINE_MAX_TRIPLES:
-        out["baseline_rdflib_graph_and_turtle_s"], _ = timed(rdflib_path)
-        per_doc = (out["rdf_fragments_sample_1proc_s"] / max(1, len(docs))) * len(documents)
-        out["ours_graph_and_dumps_1proc_s"] = per_doc + out["rdf_dumps_s"]
-        out["rdf_speedup_vs_rdflib"] = out["baseline_rdflib_graph_and_turtle_s"] / out["ours_graph_and_dumps_1proc_s"]
+    out["baseline_rdflib_triples"] = sample
+    out["baseline_rdflib_graph_and_turtle_s"], _ = timed(rdflib_path)
+    ours_same_share = out["ours_graph_and_dumps_1proc_s"] * sample / writer.triples
+    out["rdf_speedup_vs_rdflib"] = out["baseline_rdflib_graph_and_turtle_s"] / ours_same_share
     if n_rows <= BASELINE_MAX_ROWS:
         out["baseline_frictionless_validate_s"], errs = timed(lambda: validate.frictionless_package_errors(
             str(release / "datapackage.json"), limit_rows=0))
@@ -146,8 +151,8 @@ def stage_figures(raw: Path, work: Path) -> dict:
     return out
 
 
-BASELINE_MAX_TRIPLES = 1_000_000  # rdflib needs ~10 minutes per million triples here
-BASELINE_MAX_ROWS = 400_000  # frictionless validate needs ~40 s per 400,000 rows here
+BASELINE_MAX_TRIPLES = 300_000  # rdflib needs ~13 minutes per million triples here: larger graphs are sampled
+BASELINE_MAX_ROWS = 1_000_000  # frictionless validate: ~16,000 rows/s here
 
 
 def query_latency(published: Path) -> dict:
@@ -193,6 +198,8 @@ def main():
     args = parser.parse_args()
     work_root = args.work or Path(tempfile.mkdtemp(prefix="opendecisions-bench-"))
     results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": {}}
+    if args.out.exists():  # figures for other sizes are kept: a run of one size updates its own
+        results["sizes"] = json.loads(args.out.read_text()).get("sizes", {})
     results["pdf_pages_per_s"] = pdf_pages_per_second()
     print(f"PDF text extraction: {results['pdf_pages_per_s']:.1f} pages/s (target >= 50 per core)", flush=True)
     for n in [int(x) for x in args.sizes.split(",")]:
@@ -238,12 +245,10 @@ def print_size(r: dict, flush=True):
                      f"{s['validate_speedup_vs_frictionless']:.0f}x faster; same verdict: {s['same_verdict_as_frictionless']}")
     else:
         lines.append(f"  baseline frictionless validate: skipped above {BASELINE_MAX_ROWS:,} rows")
-    if "baseline_rdflib_graph_and_turtle_s" in s:
-        lines.append(f"RDF: baseline rdflib parse+Turtle {s['baseline_rdflib_graph_and_turtle_s']:.1f} s vs ours "
-                     f"(triples + all three dumps, 1 process) {s['ours_graph_and_dumps_1proc_s']:.1f} s: "
-                     f"{s['rdf_speedup_vs_rdflib']:.1f}x")
-    else:
-        lines.append(f"RDF: baseline rdflib skipped above {BASELINE_MAX_TRIPLES:,} triples")
+    lines.append(f"RDF: ours (triples + all three dumps, 1 process) {s['ours_graph_and_dumps_1proc_s']:.1f} s for "
+                 f"{s['triples']:,} triples; baseline rdflib parse+Turtle {s['baseline_rdflib_graph_and_turtle_s']:.1f} s "
+                 f"for {s['baseline_rdflib_triples']:,} of them: ours is {s['rdf_speedup_vs_rdflib']:.1f}x faster "
+                 f"per triple")
     q = r["queries_s"]
     for mode in ("on_disk", "in_memory"):
         lines.append(f"queries, {mode.replace('_', '-')} store (open/build {q[f'{mode}_store_open_or_build_s']:.1f} s; "
