@@ -416,10 +416,3 @@ def _copy_file_range(src, offset: int, count: int, dst) -> None:
             raise OSError(f"could not copy from {src.name}: {count} bytes short")
         offset += done
         count -= done
-
-
-def graph_files(lines: list[str], folder: Path) -> dict[str, Path]:
-    """The dumps of a whole graph given as N-Triples lines (small graphs, benchmarks' baseline)."""
-    writer = GraphWriter(folder)
-    writer.add(fragment_of(lines))
-    return writer.close()

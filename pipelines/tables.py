@@ -45,11 +45,6 @@ def document_rows(ex) -> dict[str, list[tuple]]:
 
 
 
-def frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A resource's DataFrame with schema columns in order, rows sorted by primary key."""
-    return frame_from_tuples(name, [row_tuple(name, r) for r in rows])
-
-
 def frame_from_tuples(name: str, rows: list[tuple]) -> pd.DataFrame:
     """A resource's DataFrame (object columns: str or None) from cell-text tuples, sorted by primary key."""
     res = resources()[name]
