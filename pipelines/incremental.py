@@ -27,7 +27,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 from . import extract, ingest, rdf, shacl, tables
-from .metadata import SCHEMA_DIR, resources
+from .metadata import SCHEMA_DIR
 
 PARALLEL_MIN = 200  # below this, starting worker processes costs more than it saves
 CHUNK = 200  # documents a worker takes at once (and SHACL-checks together)
@@ -277,10 +277,8 @@ def shacl_by_document(fragments: dict[str, rdf.Fragment], docs: list[DocumentRow
     document whose record is the focus node."""
     if not fragments:
         return {}
-    council_col = resources()["documents"].columns.index("council_id")
-    councils = {d.rows["documents"][0][council_col] for d in docs}
-    organisations = tables.frame_from_tuples("organisations", [
-        tables.row_tuple("organisations", r) for r in tables.organisation_rows(councils, base_uri)])
+    organisations = tables.frame_from_tuples(
+        "organisations", tables.organisation_tuples([d.rows["documents"][0] for d in docs], base_uri))
     shared = {line for f in fragments.values() for line in f.shared}
     context = "\n".join(rdf.global_lines(organisations, shared, base_uri)).encode("utf-8") + b"\n"
     nt = b"".join(f.nt for f in fragments.values()) + context

@@ -70,21 +70,19 @@ def organisation_rows(council_ids, base_uri: str = DEFAULT_BASE_URI) -> list[dic
     return rows
 
 
+def organisation_tuples(document_tuples, base_uri: str = DEFAULT_BASE_URI) -> list[tuple]:
+    """Rows of the organisations table for the councils some documents (as tuples) name."""
+    council_col = resources()["documents"].columns.index("council_id")
+    return [row_tuple("organisations", r)
+            for r in organisation_rows((d[council_col] for d in document_tuples), base_uri)]
+
+
 def build_tables(extractions, quarantine_rows: list[dict], base_uri: str = DEFAULT_BASE_URI) -> dict[str, pd.DataFrame]:
     """All contract tables from a batch of documents' rows (or Extraction objects) and the quarantine list."""
     rows: dict[str, list[tuple]] = {name: [] for name in resources()}
     for ex in extractions:
         for name, table_rows in (ex.rows if hasattr(ex, "rows") else document_rows(ex)).items():
             rows[name].extend(table_rows)
-    council_col = resources()["documents"].columns.index("council_id")
-    orgs = organisation_rows((d[council_col] for d in rows["documents"]), base_uri)
-    rows["organisations"] = [row_tuple("organisations", r) for r in orgs]
+    rows["organisations"] = organisation_tuples(rows["documents"], base_uri)
     rows["quarantine"] = [row_tuple("quarantine", r) for r in quarantine_rows]
     return {name: frame_from_tuples(name, rows[name]) for name in resources()}
-
-
-def for_documents(tables: dict[str, pd.DataFrame], document_ids) -> dict[str, pd.DataFrame]:
-    """The rows that belong to some documents (all organisations kept: records link to them)."""
-    ids = set(document_ids)
-    return {name: df if "document_id" not in df.columns else df[df["document_id"].isin(ids)]
-            for name, df in tables.items()}
