@@ -13,6 +13,7 @@ import pandas as pd
 import polars as pl
 
 from .metadata import resources
+from .tables import polars_frame
 
 FIRST_VERSION = "0.1.0"
 MARKDOWN_LIST_LIMIT = 50
@@ -42,8 +43,6 @@ def _keyed(df: pl.DataFrame, keys: list[str], columns: list[str]) -> pl.DataFram
 
 def diff_table(name: str, old: pd.DataFrame | pl.DataFrame | None, new: pd.DataFrame | pl.DataFrame) -> dict:
     """Records added, removed and changed (with per-field old/new values) by primary key."""
-    from .publish import polars_frame
-
     keys = resources()[name].primary_key
     b_all = new if isinstance(new, pl.DataFrame) else polars_frame(new)
     if old is None or len(old) == 0:

@@ -132,11 +132,16 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def folder_signature(raw_dir: Path) -> str:
-    """A cheap signature of the raw folder (paths, sizes, modification times) for the sensor."""
+    """A cheap signature of the raw folder for the sensor: every document's and sidecar's path,
+    size and modification time (the stat results discovery already has), and stray files."""
+    candidates, stray = ingest.discover(raw_dir)
     h = hashlib.sha256()
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        st = path.stat()
-        h.update(f"{path.relative_to(raw_dir).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for c in candidates:
+        h.update(f"{c.source_path}\0{c.stat.st_size}\0{c.stat.st_mtime_ns}\n".encode())
+        if c.sidecar_stat:
+            h.update(f"\0sidecar\0{c.sidecar_stat.st_size}\0{c.sidecar_stat.st_mtime_ns}\n".encode())
+    for row in stray:
+        h.update(f"{row['source_path']}\0stray\n".encode())
     return h.hexdigest()
 
 
@@ -312,8 +317,7 @@ def _run_chunks(job: _Job, todo: list[tuple[RawFile, str]], workers: int):
 
 def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None = None,
             include_contact_details: bool = False, max_bytes: int = ingest.DEFAULT_MAX_BYTES,
-            workers: int | None = None, base_uri: str = tables.DEFAULT_BASE_URI,
-            progress=None) -> tuple[list[DocumentRows], list[dict], BatchStats]:
+            workers: int | None = None, base_uri: str = tables.DEFAULT_BASE_URI) -> tuple[list[DocumentRows], list[dict], BatchStats]:
     """Rows and quarantine rows for a fingerprinted batch; one bad file never stops it.
     Documents not in the cache are extracted, mapped to RDF and SHACL-checked in parallel (one
     process per core by default); their fragments go straight to the cache, not to memory."""
@@ -329,8 +333,6 @@ def process(raw_dir: Path, files: list[RawFile], cache: ExtractionCache | None =
         if cache:
             cache.put_many({key: result for key, result, _ in chunk},
                            {key: frag for key, _, frag in chunk if frag is not None})
-        if progress:
-            progress(len(chunk))
     stats.extracted = len(fresh)
     stats.fresh_documents = sorted(r.document_id for r in fresh.values() if isinstance(r, DocumentRows))
     documents, quarantine = [], []

@@ -24,6 +24,7 @@ import pandas as pd
 import polars as pl
 
 from . import changes
+from . import tables as tables_module  # `tables` names the DataFrames here
 from .metadata import package_metadata, resources
 
 PACKAGE_NAME = "council-decisions"
@@ -63,11 +64,6 @@ def pipeline_version() -> str:
     return f"opendecisions {package} (extractor {EXTRACTOR_VERSION})"
 
 
-def polars_frame(df: pd.DataFrame) -> pl.DataFrame:
-    """A table's cell texts as a Polars frame of strings (missing stays null)."""
-    return pl.DataFrame({col: pl.Series(col, df[col].tolist(), dtype=pl.String) for col in df.columns})
-
-
 def csv_bytes(df: pd.DataFrame | pl.DataFrame) -> bytes:
     """Deterministic CSV: UTF-8, '\\n' line ends, minimal quoting, empty cell for missing.
     Written by Polars (~10x faster than Python's csv module and byte-identical to it, except that a
@@ -75,7 +71,7 @@ def csv_bytes(df: pd.DataFrame | pl.DataFrame) -> bytes:
     header = (",".join(df.columns) + "\n").encode("utf-8")
     if not len(df):
         return header
-    frame = df if isinstance(df, pl.DataFrame) else polars_frame(df)
+    frame = df if isinstance(df, pl.DataFrame) else tables_module.polars_frame(df)
     body = frame.write_csv(None, include_header=False, quote_style="necessary", line_terminator="\n",
                                       null_value="")
     return header + body.encode("utf-8")
@@ -190,7 +186,7 @@ def publish_package(tables: dict[str, pd.DataFrame], published_dir: Path, valida
 
 
 def _publish_locked(root: Path, tables, published_dir: Path, validator, extra_files) -> PublishResult:
-    frames = {name: polars_frame(tables[name]) for name in resources()}  # converted once: CSV and diff
+    frames = {name: tables_module.polars_frame(tables[name]) for name in resources()}  # converted once: CSV and diff
     files = {name: csv_bytes(frames[name]) for name in resources()}
     prev_dir = latest_release(published_dir)
     previous = json.loads((prev_dir / "datapackage.json").read_text(encoding="utf-8")) if prev_dir else None

@@ -31,6 +31,7 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 DATATYPES = {"integer": XSD + "integer", "number": XSD + "decimal", "boolean": XSD + "boolean",
              "date": XSD + "date", "datetime": XSD + "dateTime"}
+DUMPS = ("graph.nt", "graph.ttl", "graph.jsonld")  # the order GraphWriter's spans and copies use
 GRAPH_FILES = {"graph.ttl": "text/turtle", "graph.nt": "application/n-triples",
                "graph.jsonld": "application/ld+json", "context.jsonld": "application/ld+json"}
 
@@ -257,10 +258,15 @@ def _node_json(triples, compact: _Compactor, dumps) -> list[str]:
     return out
 
 
+def _jsonld_head() -> bytes:
+    return ('{"@context":' + _encoder()(context_document()["@context"]) + ',\n"@graph":[\n').encode("utf-8")
+
+
+JSONLD_TAIL = b"\n]}\n"
+
+
 def _jsonld_document(parts) -> bytes:
-    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
-    context = dumps(context_document()["@context"])
-    return ('{"@context":' + context + ',\n"@graph":[\n' + ",\n".join(parts) + "\n]}\n").encode("utf-8")
+    return _jsonld_head() + ",\n".join(parts).encode("utf-8") + JSONLD_TAIL
 
 
 def _encoder():
@@ -338,14 +344,11 @@ class GraphWriter:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         mode, buffer = ("ab" if _resume else "wb"), 1 << 20  # large writes: fragments are a few KB each
-        self.nt = open(folder / "graph.nt", mode, buffering=buffer)
-        self.ttl = open(folder / "graph.ttl", mode, buffering=buffer)
-        self.jsonld = open(folder / "graph.jsonld", mode, buffering=buffer)
+        self.nt, self.ttl, self.jsonld = (open(folder / name, mode, buffering=buffer) for name in DUMPS)
         self.first_node, self.triples = _resume or (True, 0)
         if not _resume:
             self.ttl.write("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in _turtle_prefixes().items()).encode())
-            context = _encoder()(context_document()["@context"])
-            self.jsonld.write(('{"@context":' + context + ',\n"@graph":[\n').encode("utf-8"))
+            self.jsonld.write(_jsonld_head())
 
     def pause(self) -> None:
         """Close the files unfinished, so another step (the release, which knows its version) can
@@ -391,15 +394,12 @@ class GraphWriter:
         return tuple(spans)
 
     def close(self) -> dict[str, Path]:
-        self.jsonld.write(b"\n]}\n")
+        self.jsonld.write(JSONLD_TAIL)
         for f in (self.nt, self.ttl, self.jsonld):
             f.close()
         context = self.folder / "context.jsonld"
         context.write_text(json.dumps(context_document(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
         return {name: self.folder / name for name in GRAPH_FILES}
-
-
-DUMPS = ("graph.nt", "graph.ttl", "graph.jsonld")
 
 
 def _copy_file_range(src, offset: int, count: int, dst) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
+import polars as pl
 
 from .councils import register
 from .metadata import resources
@@ -54,6 +55,12 @@ def frame_from_tuples(name: str, rows: list[tuple]) -> pd.DataFrame:
     if res.primary_key and len(df):
         df = df.sort_values(res.primary_key, kind="stable").reset_index(drop=True)
     return df
+
+
+def polars_frame(df: pd.DataFrame) -> pl.DataFrame:
+    """A table's cell texts as a Polars frame of strings (missing stays null): for the CSV writer
+    and the release diff."""
+    return pl.DataFrame({col: pl.Series(col, df[col].tolist(), dtype=pl.String) for col in df.columns})
 
 
 def organisation_rows(council_ids, base_uri: str = DEFAULT_BASE_URI) -> list[dict]:
